@@ -1,0 +1,630 @@
+"""The directory's data: territories, places and their parts, public partners and partnerships.
+
+Vocabulary keys are the stable ASCII slugs of docs/domain vocabularies (they appear in URLs and
+exports); labels are French through gettext so that English can be complete.
+"""
+
+from django import forms
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+DEPARTMENT_CODE_RE = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$"
+INSEE_COMMUNE_RE = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B)[0-9]{3}$|^97[1-6][0-9]{2}$"
+POSTCODE_RE = r"^[0-9]{5}$"
+
+
+class ChoiceArrayField(ArrayField):
+    """An ArrayField of choices edited as checkboxes (the stock widget is a comma-separated text
+    box)."""
+
+    def formfield(self, **kwargs):
+        defaults = {
+            "form_class": forms.TypedMultipleChoiceField,
+            "choices": self.base_field.choices,
+            "coerce": self.base_field.to_python,
+            "widget": forms.CheckboxSelectMultiple,
+        }
+        defaults.update(kwargs)
+        # Skip ArrayField.formfield, which would force SimpleArrayField.
+        return super(ArrayField, self).formfield(**defaults)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabularies
+# ---------------------------------------------------------------------------------------------
+
+
+class Family(models.TextChoices):
+    COWORKING = "coworking", _("Coworking")
+    FABLAB = "fablab", _("Fablab / atelier de fabrication numérique")
+    ATELIERS_ARTISANAUX = "ateliers-artisanaux", _("Ateliers partagés / artisanaux")
+    FOODLAB = "foodlab", _("Foodlab")
+    LIVINGLAB = "livinglab", _("Living lab")
+    NOURRICIER = "nourricier", _("Tiers-lieu nourricier / agricole")
+    CULTUREL = "culturel", _("Tiers-lieu culturel")
+    AUTRE = "autre", _("Autre")
+
+
+class ManagementType(models.TextChoices):
+    ASSOCIATION = "association", _("Association")
+    COLLECTIF_CITOYEN = "collectif-citoyen", _("Collectif citoyen")
+    SCIC = "scic", _("SCIC")
+    SCOP = "scop", _("SCOP")
+    SARL_SA_SAS = "sarl-sa-sas", _("SARL, SA, SAS")
+    COLLECTIVITE = "collectivite", _("Collectivité")
+    UNIVERSITE = "universite", _("Université")
+    ETABLISSEMENT_SCOLAIRE = "etablissement-scolaire", _("Établissement scolaire")
+    AUTRE = "autre", _("Autre")
+
+
+class Lifecycle(models.TextChoices):
+    PROJET = "projet", _("En projet")
+    OUVERT = "ouvert", _("Ouvert")
+    FERME = "ferme", _("Fermé")
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    PUBLISHED = "published", _("Publié")
+    ARCHIVED = "archived", _("Archivé")
+
+
+class SpaceKind(models.TextChoices):
+    EVENEMENTIEL = "evenementiel", _("Événementiel")
+    RESTAURATION = "restauration", _("Restauration")
+    MICRO_FOLIE = "micro-folie", _("Micro-Folie")
+    CREATION_ARTISTIQUE = "creation-artistique", _("Espace de création artistique")
+    ATELIER = "atelier", _("Atelier")
+    FABLAB = "fablab", _("Fablab")
+    COWORKING = "coworking", _("Bureaux partagés / coworking")
+    SALLE_REUNION = "salle-reunion", _("Salle de réunion")
+    EXTERIEUR = "exterieur", _("Espace extérieur / jardin")
+    HEBERGEMENT = "hebergement", _("Hébergement")
+    BOUTIQUE = "boutique", _("Boutique")
+    AUTRE = "autre", _("Autre")
+
+
+class PartnerLevel(models.TextChoices):
+    ETAT = "etat", _("État (ministère, préfecture)")
+    OPERATEUR = "operateur", _("Opérateur public national")
+    JUSTICE = "justice", _("Justice (SPIP, PJJ, tribunal)")
+    REGION = "region", _("Région")
+    DEPARTEMENT = "departement", _("Département")
+    INTERCOMMUNALITE = "intercommunalite", _("Intercommunalité")
+    COMMUNE = "commune", _("Commune")
+    AUTRE_PUBLIC = "autre-public", _("Autre organisme public")
+
+
+class PartnershipKind(models.TextChoices):
+    INSERTION = "insertion", _("Insertion et emploi")
+    TIG = "tig", _("Travail d'intérêt général (TIG)")
+    JUSTICE = "justice", _("Justice, autres mesures")
+    FORMATION = "formation", _("Formation")
+    SERVICES_PUBLICS = "services-publics", _("Services publics (France Services, permanences)")
+    CULTURE = "culture", _("Culture (Micro-Folie, résidences)")
+    FINANCEMENT = "financement", _("Financement / subvention")
+    LABEL = "label", _("Label ou programme national")
+    LOCAUX = "locaux", _("Mise à disposition de locaux ou de foncier")
+    COMMANDE_PUBLIQUE = "commande-publique", _("Commande publique")
+    AUTRE = "autre", _("Autre")
+
+
+class ActivityKind(models.TextChoices):
+    EVENEMENT = "evenement", _("Événement")
+    ATELIER = "atelier", _("Atelier")
+    FORMATION = "formation", _("Formation")
+    PERMANENCE = "permanence", _("Permanence de service public")
+    ACCOMPAGNEMENT = "accompagnement", _("Accompagnement (programme d'insertion)")
+    CHANTIER = "chantier", _("Chantier d'insertion")
+    RESIDENCE = "residence", _("Résidence artistique")
+    MARCHE = "marche", _("Marché")
+    AUTRE = "autre", _("Autre")
+
+
+class Audience(models.TextChoices):
+    """The data·inclusion "publics" vocabulary, keys unchanged."""
+
+    TOUS_PUBLICS = "tous-publics", _("Tous publics")
+    JEUNES = "jeunes", _("Jeunes")
+    ETUDIANTS = "etudiants", _("Étudiants")
+    FAMILLES = "familles", _("Familles")
+    SENIORS = "seniors", _("Seniors")
+    FEMMES = "femmes", _("Femmes")
+    DEMANDEURS_EMPLOI = "demandeurs-emploi", _("Demandeurs d'emploi")
+    ACTIFS = "actifs", _("Actifs")
+    MINIMAS_SOCIAUX = "beneficiaires-des-minimas-sociaux", _("Bénéficiaires des minimas sociaux")
+    HANDICAP = "personnes-en-situation-de-handicap", _("Personnes en situation de handicap")
+    JURIDIQUE = (
+        "personnes-en-situation-juridique-specifique",
+        _("Personnes en situation juridique spécifique"),
+    )
+    EXILEES = "personnes-exilees", _("Personnes exilées")
+    QPV_FRR = "residents-qpv-frr", _("Résidents QPV ou FRR")
+
+
+# ---------------------------------------------------------------------------------------------
+# Territories
+# ---------------------------------------------------------------------------------------------
+
+
+class Region(models.Model):
+    code = models.CharField(_("code INSEE"), max_length=2, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("région")
+        verbose_name_plural = _("régions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{2}$"), name="region_code_insee"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Department(models.Model):
+    code = models.CharField(_("code INSEE"), max_length=3, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="departments", verbose_name=_("région")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("département")
+        verbose_name_plural = _("départements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=DEPARTMENT_CODE_RE), name="department_code_insee"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Places
+# ---------------------------------------------------------------------------------------------
+
+
+class PlaceQuerySet(models.QuerySet):
+    def published(self) -> "PlaceQuerySet":
+        return self.filter(status=PublicationStatus.PUBLISHED)
+
+    def in_region(self, region: Region) -> "PlaceQuerySet":
+        return self.filter(department__region=region)
+
+    def in_department(self, department: Department) -> "PlaceQuerySet":
+        return self.filter(department=department)
+
+    def with_territory(self) -> "PlaceQuerySet":
+        return self.select_related("department__region")
+
+
+class Place(models.Model):
+    # Identity
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=220,
+        unique=True,
+        help_text=_("Adresse de la page du lieu. Stable : ne pas la changer une fois publiée."),
+    )
+    summary = models.CharField(_("résumé"), max_length=280, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    families = ChoiceArrayField(
+        models.CharField(max_length=30, choices=Family.choices),
+        verbose_name=_("familles"),
+        default=list,
+        blank=True,
+        help_text=_("Typologie nationale de France Tiers-Lieux ; plusieurs possibles."),
+    )
+    management_type = models.CharField(
+        _("type de gestion"), max_length=30, choices=ManagementType.choices, blank=True
+    )
+    lifecycle = models.CharField(
+        _("cycle de vie"),
+        max_length=10,
+        choices=Lifecycle.choices,
+        blank=True,
+        help_text=_("Laisser vide quand la source ne le dit pas."),
+    )
+    opening_date = models.DateField(_("date d'ouverture"), null=True, blank=True)
+    closing_date = models.DateField(_("date de fermeture"), null=True, blank=True)
+    status = models.CharField(
+        _("publication"),
+        max_length=10,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+    )
+
+    # Address and location
+    street = models.CharField(_("adresse"), max_length=255, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=5, blank=True)
+    commune = models.CharField(_("commune"), max_length=150, blank=True)
+    insee_code = models.CharField(_("code INSEE de la commune"), max_length=5, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="places", verbose_name=_("département")
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+
+    # The site
+    land_area = models.PositiveIntegerField(_("surface du terrain (m²)"), null=True, blank=True)
+    built_area = models.PositiveIntegerField(_("surface bâtie (m²)"), null=True, blank=True)
+    former_use = models.TextField(_("usage antérieur / histoire du site"), blank=True)
+    open_to_public = models.BooleanField(
+        _("ouvert au public"), null=True, blank=True, help_text=_("Vide : non renseigné.")
+    )
+    access_notes = models.TextField(_("conditions d'accès"), blank=True)
+
+    # Contact (the organisation's, never a person's)
+    website = models.URLField(_("site web"), max_length=500, blank=True)
+    email = models.EmailField(
+        _("e-mail de la structure"),
+        blank=True,
+        help_text=_("Adresse générique de la structure, jamais celle d'une personne."),
+    )
+    phone = models.CharField(_("téléphone de la structure"), max_length=30, blank=True)
+
+    # Provenance
+    source_name = models.CharField(_("source"), max_length=200, blank=True)
+    source_id = models.CharField(_("identifiant dans la source"), max_length=50, blank=True)
+    source_date = models.DateField(_("date de la source"), null=True, blank=True)
+    source_licence = models.CharField(_("licence"), max_length=200, blank=True)
+    source_url = models.URLField(_("adresse de la source"), max_length=500, blank=True)
+    source_checksum = models.CharField(max_length=64, blank=True, editable=False)
+    provenance_note = models.TextField(
+        _("autres sources"),
+        blank=True,
+        help_text=_("Sources des informations ajoutées à la main (article, site officiel…)."),
+    )
+    last_verified = models.DateField(_("vérifié le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "commune"]
+        verbose_name = _("lieu")
+        verbose_name_plural = _("lieux")
+        permissions = [("publish_place", _("Peut publier, dépublier et archiver un lieu"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_name", "source_id"],
+                condition=~Q(source_id=""),
+                name="place_unique_source_record",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="place_coordinates_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(land_area__isnull=True) | Q(land_area__gt=0),
+                name="place_land_area_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(built_area__isnull=True) | Q(built_area__gt=0),
+                name="place_built_area_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(postcode="") | Q(postcode__regex=POSTCODE_RE),
+                name="place_postcode_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(insee_code="") | Q(insee_code__regex=INSEE_COMMUNE_RE),
+                name="place_insee_code_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(closing_date__isnull=True)
+                | Q(opening_date__isnull=True)
+                | Q(closing_date__gte=F("opening_date")),
+                name="place_closing_after_opening",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "name"], name="place_status_name_idx"),
+            models.Index(fields=["department", "status"], name="place_department_status_idx"),
+            models.Index(fields=["-updated_at"], name="place_updated_idx"),
+            models.Index(fields=["lifecycle"], name="place_lifecycle_idx"),
+            models.Index(fields=["postcode"], name="place_postcode_idx"),
+            GinIndex(fields=["families"], name="place_families_gin"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.commune})" if self.commune else self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.unique_slug(self.name, self.commune, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("places:detail", kwargs={"slug": self.slug})
+
+    @property
+    def region(self) -> Region:
+        return self.department.region
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PublicationStatus.PUBLISHED
+
+    def family_labels(self) -> list[str]:
+        labels = dict(Family.choices)
+        return [labels.get(key, key) for key in self.families]
+
+    @classmethod
+    def unique_slug(cls, name: str, commune: str = "", exclude_pk=None) -> str:
+        """A readable slug: the name, then name + commune on a collision, then a number."""
+        taken = cls.objects.exclude(pk=exclude_pk)
+        base = slugify(name)[:180] or "lieu"
+        candidates = [base]
+        if commune:
+            candidates.append(f"{base}-{slugify(commune)}"[:200])
+        for candidate in candidates:
+            if not taken.filter(slug=candidate).exists():
+                return candidate
+        number = 2
+        while taken.filter(slug=f"{candidates[-1]}-{number}").exists():
+            number += 1
+        return f"{candidates[-1]}-{number}"
+
+
+class Space(models.Model):
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="spaces", verbose_name=_("lieu")
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type d'espace"), max_length=30, choices=SpaceKind.choices)
+    surface = models.PositiveIntegerField(_("surface (m²)"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(_("capacité (personnes)"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    bookable = models.BooleanField(_("réservable"), default=False)
+
+    class Meta:
+        ordering = ["place", "name"]
+        verbose_name = _("espace")
+        verbose_name_plural = _("espaces")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(surface__isnull=True) | Q(surface__gt=0), name="space_surface_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                name="space_capacity_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"], name="space_kind_idx")]
+
+    def __str__(self):
+        return self.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Public partners and partnerships
+# ---------------------------------------------------------------------------------------------
+
+
+class Partner(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    level = models.CharField(_("niveau"), max_length=20, choices=PartnerLevel.choices)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
+        verbose_name=_("département"),
+    )
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
+        verbose_name=_("région"),
+    )
+    website = models.URLField(_("site web"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partenaire public")
+        verbose_name_plural = _("partenaires publics")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=True) | Q(region__isnull=True),
+                name="partner_one_territory",
+            ),
+        ]
+        indexes = [models.Index(fields=["level"], name="partner_level_idx")]
+
+    def __str__(self):
+        return self.name
+
+
+class PartnershipQuerySet(models.QuerySet):
+    def active(self, on=None) -> "PartnershipQuerySet":
+        """Partnerships running on a day (today by default): started, and not ended before it."""
+        on = on or timezone.localdate()
+        return self.filter(start_date__lte=on).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=on)
+        )
+
+
+class Partnership(models.Model):
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("lieu")
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="partnerships", verbose_name=_("partenaire")
+    )
+    kind = models.CharField(_("nature"), max_length=30, choices=PartnershipKind.choices)
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin"), null=True, blank=True, help_text=_("Vide : en cours."))
+    description = models.TextField(_("description"), blank=True)
+    provenance = models.CharField(
+        _("provenance"),
+        max_length=300,
+        help_text=_("D'où vient l'information (convention, article, site officiel…)."),
+    )
+
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "pk"]
+        verbose_name = _("partenariat")
+        verbose_name_plural = _("partenariats")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="partnership_end_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["place", "partner", "kind", "start_date"],
+                name="partnership_unique_place_partner_kind_start",
+                violation_error_message=_(
+                    "Ce partenariat (même lieu, partenaire, nature et date de début) existe déjà."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "place"], name="partnership_kind_place_idx"),
+            models.Index(fields=["end_date"], name="partnership_end_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} · {self.get_kind_display()}"
+
+    def is_active(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+    is_active.boolean = True
+    is_active.short_description = _("en cours")
+
+
+class Activity(models.Model):
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="activities", verbose_name=_("lieu")
+    )
+    title = models.CharField(_("titre"), max_length=200)
+    kind = models.CharField(_("type"), max_length=30, choices=ActivityKind.choices)
+    audiences = ChoiceArrayField(
+        models.CharField(max_length=60, choices=Audience.choices),
+        verbose_name=_("publics"),
+        default=list,
+        blank=True,
+    )
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.DateTimeField(_("début"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    recurrence = models.CharField(
+        _("récurrence"), max_length=200, blank=True, help_text=_("Ex. : chaque mardi, 9 h – 12 h")
+    )
+    partnership = models.ForeignKey(
+        Partnership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("dans le cadre du partenariat"),
+    )
+    is_free = models.BooleanField(_("gratuit"), default=True)
+    registration_url = models.URLField(_("lien d'inscription"), max_length=500, blank=True)
+    provenance = models.CharField(_("provenance"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["place", "starts_at", "title"]
+        verbose_name = _("activité")
+        verbose_name_plural = _("activités")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gte=F("starts_at")),
+                name="activity_end_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind"], name="activity_kind_idx"),
+            GinIndex(fields=["audiences"], name="activity_audiences_gin"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def audience_labels(self) -> list[str]:
+        labels = dict(Audience.choices)
+        return [labels.get(key, key) for key in self.audiences]
+
+
+def photo_upload_to(instance, filename):
+    return f"photos/{timezone.now():%Y/%m}/{filename}"
+
+
+class Photo(models.Model):
+    """A photo of a place. Files are validated and re-encoded by places.images before storage."""
+
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="photos", verbose_name=_("lieu")
+    )
+    image = models.ImageField(
+        _("image"), upload_to=photo_upload_to, width_field="width", height_field="height"
+    )
+    card = models.ImageField(_("vignette"), upload_to=photo_upload_to, blank=True, editable=False)
+    large = models.ImageField(
+        _("grand format"), upload_to=photo_upload_to, blank=True, editable=False
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    alt_text = models.CharField(
+        _("texte alternatif"),
+        max_length=250,
+        help_text=_("Ce que montre la photo, pour les personnes qui ne la voient pas."),
+    )
+    caption = models.CharField(_("légende"), max_length=300, blank=True)
+    credit = models.CharField(
+        _("crédit"),
+        max_length=200,
+        blank=True,
+        help_text=_("Ex. : ©François Monnier – Septième Ciel"),
+    )
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    created_at = models.DateTimeField(_("ajoutée le"), db_default=Now())
+
+    class Meta:
+        ordering = ["place", "order", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        constraints = [
+            models.CheckConstraint(condition=~Q(alt_text=""), name="photo_alt_text_required"),
+        ]
+
+    def __str__(self):
+        return self.alt_text

@@ -360,7 +360,10 @@ class Place(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = self.unique_slug(self.name, self.commune, exclude_pk=self.pk)
+            others = Place.objects.exclude(pk=self.pk)
+            self.slug = self.unique_slug(
+                self.name, self.commune, lambda slug: others.filter(slug=slug).exists()
+            )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -378,19 +381,18 @@ class Place(models.Model):
         labels = dict(Family.choices)
         return [labels.get(key, key) for key in self.families]
 
-    @classmethod
-    def unique_slug(cls, name: str, commune: str = "", exclude_pk=None) -> str:
+    @staticmethod
+    def unique_slug(name: str, commune: str, is_taken) -> str:
         """A readable slug: the name, then name + commune on a collision, then a number."""
-        taken = cls.objects.exclude(pk=exclude_pk)
         base = slugify(name)[:180] or "lieu"
         candidates = [base]
         if commune:
             candidates.append(f"{base}-{slugify(commune)}"[:200])
         for candidate in candidates:
-            if not taken.filter(slug=candidate).exists():
+            if not is_taken(candidate):
                 return candidate
         number = 2
-        while taken.filter(slug=f"{candidates[-1]}-{number}").exists():
+        while is_taken(f"{candidates[-1]}-{number}"):
             number += 1
         return f"{candidates[-1]}-{number}"
 

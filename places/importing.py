@@ -374,9 +374,7 @@ def _place_fields(row, line, source_id, name, departments, report) -> dict | Non
     department = departments[department_code]
     if len(votes) > 1:
         losers = ", ".join(
-            f"{SIGNAL_LABELS[s]} → {code}"
-            for s, code in signals.items()
-            if code != department_code
+            f"{SIGNAL_LABELS[s]} → {code}" for s, code in signals.items() if code != department_code
         )
         backers = ", ".join(
             SIGNAL_LABELS[s] for s in SIGNAL_PRIORITY if signals.get(s) == department_code

@@ -1,0 +1,96 @@
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from places.models import (
+    Activity,
+    ActivityKind,
+    Department,
+    Family,
+    Partner,
+    PartnerLevel,
+    Partnership,
+    PartnershipKind,
+    Place,
+    PublicationStatus,
+    Space,
+    SpaceKind,
+)
+
+
+def department(code):
+    """Départements are facts loaded by a migration: look them up, never invent them."""
+    return Department.objects.get(code=code)
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    name = factory.Sequence(lambda n: f"Tiers-lieu d'essai {n}")
+    commune = "Caen"
+    postcode = "14000"
+    insee_code = "14118"
+    department = factory.LazyFunction(lambda: department("14"))
+    families = factory.LazyFunction(lambda: [Family.COWORKING])
+    status = PublicationStatus.PUBLISHED
+    latitude = 49.18
+    longitude = -0.37
+
+
+class SpaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Space
+
+    place = factory.SubFactory(PlaceFactory)
+    name = factory.Sequence(lambda n: f"Salle {n}")
+    kind = SpaceKind.SALLE_REUNION
+    surface = 40
+    capacity = 20
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Organisme public {n}")
+    slug = factory.Sequence(lambda n: f"organisme-public-{n}")
+    level = PartnerLevel.OPERATEUR
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partnership
+
+    place = factory.SubFactory(PlaceFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    kind = PartnershipKind.INSERTION
+    start_date = datetime.date(2023, 1, 1)
+    provenance = "Convention de test"
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    place = factory.SubFactory(PlaceFactory)
+    title = factory.Sequence(lambda n: f"Atelier {n}")
+    kind = ActivityKind.ATELIER
+    audiences = factory.LazyFunction(lambda: ["tous-publics"])
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"personne{n}")
+    password = factory.django.Password("un mot de passe solide 42")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))

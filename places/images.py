@@ -48,11 +48,18 @@ def process_photo(upload) -> ProcessedPhoto:
     data = upload.read()
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Only the header is read here; the size is checked against our own limit below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             fmt = probe.format
             width, height = probe.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
+        raise ValidationError(
+            _("L'image a trop de pixels ; le maximum est %(max)s millions de pixels."),
+            code="too_many_pixels",
+            params={"max": max_pixels // 1_000_000},
+        ) from None
+    except UnidentifiedImageError:
         raise ValidationError(
             _("Ce fichier n'est pas une image JPEG, PNG ou WebP lisible."), code="not_an_image"
         ) from None

@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import pytest
@@ -24,5 +25,5 @@ def census_path():
 @pytest.fixture
 def census(db):
     """The real census imported, Le Wip enriched, the demo data loaded: what `make run` serves."""
-    call_command("import_cget", str(CENSUS), stdout=open("/dev/null", "w"))
-    call_command("load_reference_data", stdout=open("/dev/null", "w"))
+    call_command("import_cget", str(CENSUS), stdout=io.StringIO())
+    call_command("load_reference_data", stdout=io.StringIO())

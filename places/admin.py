@@ -7,6 +7,7 @@ keys, and inline select/autocomplete widgets whose labels are loaded once per fo
 
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db import models
 from django.db.models import Count, Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -31,6 +32,9 @@ from places.models import (
     Region,
     Space,
 )
+
+# Links typed without a scheme get https:// (Django 5.2 would still assume http://).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 admin.site.site_header = _("Annuaire des tiers-lieux — administration")
 admin.site.site_title = _("Annuaire des tiers-lieux")
@@ -237,6 +241,7 @@ class PartnershipInline(admin.TabularInline):
 
 class ActivityInline(admin.StackedInline):
     model = Activity
+    formfield_overrides = HTTPS_URLS
     extra = 0
     classes = ["collapse"]
     fields = [
@@ -285,6 +290,7 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Place)
 class PlaceAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = [
         "name",
         "commune",
@@ -427,6 +433,7 @@ class PlaceAdmin(admin.ModelAdmin):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "level", "territory", "place_count"]
     list_filter = ["level", "region", "department"]
     list_select_related = ["department", "region"]
@@ -488,6 +495,7 @@ class PartnershipAdmin(admin.ModelAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["title", "place", "kind", "starts_at", "recurrence", "is_free"]
     list_filter = ["kind", AudienceFilter, "is_free", "place__department__region"]
     list_select_related = ["place"]

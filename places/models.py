@@ -221,7 +221,11 @@ class Place(models.Model):
         _("slug"),
         max_length=220,
         unique=True,
-        help_text=_("Adresse de la page du lieu. Stable : ne pas la changer une fois publiée."),
+        blank=True,
+        help_text=_(
+            "Adresse de la page du lieu, créée à partir du nom si vide. Stable : ne pas la "
+            "changer une fois publiée."
+        ),
     )
     summary = models.CharField(_("résumé"), max_length=280, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -381,7 +385,7 @@ class Place(models.Model):
 
     def family_labels(self) -> list[str]:
         labels = dict(Family.choices)
-        return [labels.get(key, key) for key in self.families]
+        return [str(labels.get(key, key)) for key in self.families]
 
     @staticmethod
     def unique_slug(name: str, commune: str, is_taken) -> str:
@@ -585,7 +589,7 @@ class Activity(models.Model):
 
     def audience_labels(self) -> list[str]:
         labels = dict(Audience.choices)
-        return [labels.get(key, key) for key in self.audiences]
+        return [str(labels.get(key, key)) for key in self.audiences]
 
 
 def photo_upload_to(instance, filename):

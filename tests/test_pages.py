@@ -71,7 +71,7 @@ def test_place_page_renders_everything_with_bounded_queries(client, django_asser
         "La Halle",
         "Un grand atelier partagé.",
         "Ancienne usine",
-        "20000 m²",
+        "20\xa0000 m²",
         "Salle 2",
         "300 m²",
         "Activité 1",

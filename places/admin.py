@@ -5,6 +5,7 @@ Every changelist and change page runs a bounded number of queries: list_select_r
 keys, and inline select/autocomplete widgets whose labels are loaded once per formset.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import models
@@ -35,6 +36,8 @@ from places.models import (
 
 # Links typed without a scheme get https:// (Django 5.2 would still assume http://).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+# Tabular inline rows stay readable on a laptop screen with small text areas.
+COMPACT_ROWS = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 32})}}
 
 admin.site.site_header = _("Annuaire des tiers-lieux — administration")
 admin.site.site_title = _("Annuaire des tiers-lieux")
@@ -213,6 +216,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 class SpaceInline(admin.TabularInline):
     model = Space
+    formfield_overrides = COMPACT_ROWS
     extra = 0
     fields = ["name", "kind", "surface", "capacity", "bookable", "description"]
 
@@ -225,6 +229,7 @@ class PartnershipFormSet(BaseInlineFormSet):
 
 class PartnershipInline(admin.TabularInline):
     model = Partnership
+    formfield_overrides = COMPACT_ROWS
     formset = PartnershipFormSet
     extra = 0
     fields = ["partner", "kind", "start_date", "end_date", "description", "provenance"]
@@ -373,6 +378,11 @@ class PlaceAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "summary":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": 280})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description=_("familles"))
     def families_display(self, obj):

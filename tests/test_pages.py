@@ -105,3 +105,9 @@ def test_english_pages_exist(client):
     response = client.get("/en" + place.get_absolute_url())
     assert response.status_code == 200
     assert 'lang="en"' in response.text
+
+
+def test_favicon_redirects_to_the_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")

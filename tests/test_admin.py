@@ -305,3 +305,13 @@ def test_admin_on_the_real_data_stays_bounded(moderator, census, django_assert_m
         moderator.get(change_url(wip))
     assert Partnership.objects.filter(place=wip).count() == 6
     assert Partner.objects.count() >= 11
+
+
+@pytest.mark.parametrize("name", ["partnership", "activity", "partner"])
+def test_other_changelists_queries_do_not_grow_with_rows(moderator, name):
+    url = reverse(f"admin:places_{name}_changelist")
+    ActivityFactory(partnership=PartnershipFactory())
+    few = count_queries(moderator, url)
+    for _ in range(25):
+        ActivityFactory(partnership=PartnershipFactory())
+    assert count_queries(moderator, url) == few

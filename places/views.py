@@ -1,6 +1,8 @@
 from django.db.models import Prefetch
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, TemplateView
+from django_filters.views import FilterView
 
+from places.filters import PlaceFilter
 from places.models import Activity, Partnership, Photo, Place, Region, Space
 
 
@@ -18,15 +20,17 @@ class HomeView(TemplateView):
         )
 
 
-class PlaceListView(ListView):
-    """The plain published list; the filtered directory comes with places.filters (issue 3)."""
+class PlaceListView(FilterView):
+    """The directory: published places filtered by the query string (places.filters)."""
 
+    filterset_class = PlaceFilter
     template_name = "places/place_list.html"
     context_object_name = "places"
     paginate_by = 50
+    strict = False  # an unknown value is ignored (and said), never an empty page
 
     def get_queryset(self):
-        return Place.objects.published().with_territory().order_by("name", "commune", "pk")
+        return Place.objects.published().with_territory()
 
 
 class PlaceDetailView(DetailView):

@@ -149,6 +149,12 @@ class Audience(models.TextChoices):
     QPV_FRR = "residents-qpv-frr", _("Résidents QPV ou FRR")
 
 
+def choice_labels(choices: type[models.TextChoices], keys: list[str]) -> list[str]:
+    """Labels of an array of choice keys, in the active language (unknown keys as they are)."""
+    labels = dict(choices.choices)
+    return [str(labels.get(key, key)) for key in keys]
+
+
 # ---------------------------------------------------------------------------------------------
 # Territories
 # ---------------------------------------------------------------------------------------------
@@ -384,8 +390,7 @@ class Place(models.Model):
         return self.status == PublicationStatus.PUBLISHED
 
     def family_labels(self) -> list[str]:
-        labels = dict(Family.choices)
-        return [str(labels.get(key, key)) for key in self.families]
+        return choice_labels(Family, self.families)
 
     @staticmethod
     def unique_slug(name: str, commune: str, is_taken) -> str:
@@ -588,8 +593,7 @@ class Activity(models.Model):
         return self.title
 
     def audience_labels(self) -> list[str]:
-        labels = dict(Audience.choices)
-        return [str(labels.get(key, key)) for key in self.audiences]
+        return choice_labels(Audience, self.audiences)
 
 
 def photo_upload_to(instance, filename):

@@ -17,6 +17,7 @@ from tests.factories import (
     PlaceFactory,
     SpaceFactory,
     UserFactory,
+    department,
 )
 from tests.test_photos import image_bytes
 
@@ -210,7 +211,7 @@ def test_changelist_filters_and_search(moderator):
         commune="Lyon",
         postcode="69001",
         insee_code="69381",
-        department=__import__("tests.factories").factories.department("69"),
+        department=department("69"),
     )
     url = reverse("admin:places_place_changelist")
 

@@ -5,13 +5,23 @@ Several values of one parameter combine with OR, different parameters with AND. 
 partnerships (kind, partner, partner level, active today) hold for one and the same partnership;
 conditions on activities (kind, audience) for one and the same activity. A parameter with an
 unknown value is ignored, and the form's errors say which and why.
+
+``facets()`` counts, for every option of every filter, how many places it would give under the
+other active filters (one query per filter, whatever the number of places or options), and
+``chips()`` lists the active values with the URL that removes each.
 """
+
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from places import search
 from places.models import (
     Activity,
     ActivityKind,
@@ -29,6 +39,7 @@ from places.models import (
 )
 
 SORTS = [
+    ("pertinence", _("Pertinence")),
     ("nom", _("Nom")),
     ("recent", _("Mis à jour récemment")),
     ("surface", _("Surface bâtie")),
@@ -41,6 +52,20 @@ SORT_ORDER = {
 }
 PARTNERSHIP_PARAMS = ["partenariat", "partenaire", "niveau", "partenariat_actif"]
 ACTIVITY_PARAMS = ["activite", "public"]
+# Filters shown with counts, in the order of the page.
+FACETS = [
+    "region",
+    "departement",
+    "famille",
+    "partenariat",
+    "partenaire",
+    "niveau",
+    "partenariat_actif",
+    "activite",
+    "public",
+    "espace",
+    "ouvert",
+]
 
 
 class FlagCheckbox(forms.CheckboxInput):
@@ -65,7 +90,35 @@ def _noop(queryset, name, value):
     return queryset
 
 
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[Option]
+
+    @property
+    def selected_count(self) -> int:
+        return sum(option.selected for option in self.options)
+
+
+@dataclass
+class Chip:
+    name: str
+    label: str
+    value_label: str
+    remove_query: str
+
+
 class PlaceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Rechercher"), method=_noop)
     region = django_filters.ModelMultipleChoiceFilter(
         label=_("Région"),
         field_name="department__region__slug",
@@ -129,6 +182,11 @@ class PlaceFilter(django_filters.FilterSet):
         model = Place
         fields = []
 
+    def __init__(self, data=None, *args, **kwargs):
+        # Always bound: no query string means "no filter", and cleaned_data always exists.
+        super().__init__(QueryDict() if data is None else data, *args, **kwargs)
+        self.form.is_valid()
+
     def filter_families(self, queryset, name, value):
         return queryset.filter(families__overlap=list(value)) if value else queryset
 
@@ -140,9 +198,25 @@ class PlaceFilter(django_filters.FilterSet):
     def filter_open(self, queryset, name, value):
         return queryset.filter(open_to_public=True) if value else queryset
 
+    @property
+    def search_query(self) -> search.Query:
+        return search.parse(self.form.cleaned_data.get("q", ""))
+
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
+        queryset = self.filter_without_sort(queryset)
+        return queryset.order_by(*self.ordering())
+
+    def filter_without_sort(self, queryset, skip: str | None = None):
+        """The matching places, unordered; ``skip`` leaves one filter out (for its facet)."""
+        data = {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if name != skip and name in self.filters
+        }
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        if skip != "q":
+            queryset = search.search(queryset, self.search_query)
         partnerships = Partnership.objects.filter(place=OuterRef("pk"))
         if data.get("partenariat"):
             partnerships = partnerships.filter(kind__in=data["partenariat"])
@@ -161,16 +235,195 @@ class PlaceFilter(django_filters.FilterSet):
             activities = activities.filter(audiences__overlap=list(data["public"]))
         if any(data.get(p) for p in ACTIVITY_PARAMS):
             queryset = queryset.filter(Exists(activities))
-        return queryset.order_by(*self.ordering())
+        return queryset
+
+    @property
+    def sort(self) -> str:
+        """The sort in effect: relevance by default when words are searched, else name."""
+        sort = self.form.cleaned_data.get("tri")
+        if self.search_query:
+            return sort or "pertinence"
+        return "nom" if sort in (None, "", "pertinence") else sort
 
     def ordering(self):
-        return SORT_ORDER[self.form.cleaned_data.get("tri") or "nom"]
+        if self.sort == "pertinence":
+            return [F("rank").desc(), "name", "pk"]
+        return SORT_ORDER[self.sort]
 
     @property
     def ignored(self) -> list[tuple[str, str]]:
         """(parameter label, reason) for every parameter whose value was not understood."""
-        return [
+        ignored = [
             (str(self.form.fields[name].label), " ".join(str(e) for e in errors))
             for name, errors in self.form.errors.items()
             if name in self.form.fields
         ]
+        text = self.form.cleaned_data.get("q", "")
+        query = self.search_query
+        if text.strip() and not query:
+            ignored.append((str(_("Rechercher")), str(_("aucun mot reconnu dans la recherche."))))
+        elif query.truncated:
+            ignored.append(
+                (
+                    str(_("Rechercher")),
+                    ngettext(
+                        "seul le premier mot (%(words)d) des %(chars)d premiers caractères "
+                        "est cherché.",
+                        "seuls les %(words)d premiers mots des %(chars)d premiers caractères "
+                        "sont cherchés.",
+                        search.MAX_WORDS,
+                    )
+                    % {"words": search.MAX_WORDS, "chars": search.MAX_QUERY_CHARS},
+                )
+            )
+        if self.form.cleaned_data.get("tri") == "pertinence" and not query:
+            ignored.append((str(_("Trier par")), str(_("la pertinence suppose une recherche."))))
+        return ignored
+
+    # Facets and chips
+    # -----------------------------------------------------------------------------------------
+
+    # Filters fixed by the page's URL (a territory page): not chips, not in the links' queries.
+    fixed: frozenset[str] = frozenset()
+
+    def _valid_data(self, with_fixed=False) -> QueryDict:
+        """The query string reduced to what was understood (no page, no ignored values)."""
+        data = QueryDict(mutable=True)
+        for name in self.filters:
+            if name in self.fixed and not with_fixed:
+                continue
+            if name in self.form.errors:
+                continue
+            for value in self.data.getlist(name):
+                if value != "":
+                    data.appendlist(name, value)
+        return data
+
+    def facets(self) -> list[Facet]:
+        data = self.form.cleaned_data
+        facets = []
+        for name in FACETS:
+            field = self.form.fields[name]
+            others = self.filter_without_sort(self.queryset, skip=name) if data.get(name) else None
+            counts = self._count(name, others)
+            selected = self._selected_values(name)
+            if name in ("region", "departement", "partenaire"):
+                key = {"region": "slug", "departement": "code", "partenaire": "slug"}[name]
+                choices = [(getattr(obj, key), str(obj)) for obj in field.queryset]
+            else:
+                choices = [(value, str(label)) for value, label in field.choices if value != ""]
+            options = [
+                Option(value, label, counts.get(value, 0), value in selected)
+                for value, label in choices
+            ]
+            facets.append(Facet(name, str(field.label), options))
+        return facets
+
+    def _selected_values(self, name) -> set[str]:
+        return set(self._valid_data(with_fixed=True).getlist(name))
+
+    def _matching(self):
+        return self.filter_without_sort(self.queryset)
+
+    def _count(self, name: str, places) -> dict[str, int]:
+        """Places per option of filter ``name`` among ``places`` (the current results when
+        ``None``), in one query."""
+        places = (self._matching() if places is None else places).order_by()
+        data = self.form.cleaned_data
+        ids = places.values("pk")
+        if name == "region":
+            rows = places.values_list("department__region__slug").annotate(n=Count("pk"))
+        elif name == "departement":
+            rows = places.values_list("department__code").annotate(n=Count("pk"))
+        elif name == "famille":
+            return _unnest_counts(ids, "places_place", "families", "id")
+        elif name == "espace":
+            rows = (
+                Space.objects.filter(place__in=ids)
+                .values_list("kind")
+                .annotate(n=Count("place", distinct=True))
+            )
+        elif name == "ouvert":
+            return {"1": places.filter(open_to_public=True).count()}
+        elif name in PARTNERSHIP_PARAMS:
+            partnerships = Partnership.objects.filter(place__in=ids)
+            if name != "partenariat" and data.get("partenariat"):
+                partnerships = partnerships.filter(kind__in=data["partenariat"])
+            if name != "partenaire" and data.get("partenaire"):
+                partnerships = partnerships.filter(partner__in=data["partenaire"])
+            if name != "niveau" and data.get("niveau"):
+                partnerships = partnerships.filter(partner__level__in=data["niveau"])
+            if name != "partenariat_actif" and data.get("partenariat_actif"):
+                partnerships = partnerships.active()
+            if name == "partenariat_actif":
+                return {"1": partnerships.active().values("place").distinct().count()}
+            column = {
+                "partenariat": "kind",
+                "partenaire": "partner__slug",
+                "niveau": "partner__level",
+            }
+            rows = partnerships.values_list(column[name]).annotate(n=Count("place", distinct=True))
+        else:  # activities
+            activities = Activity.objects.filter(place__in=ids)
+            if name == "public":
+                if data.get("activite"):
+                    activities = activities.filter(kind__in=data["activite"])
+                return _unnest_counts(
+                    activities.values("pk"), "places_activity", "audiences", "place_id"
+                )
+            if data.get("public"):
+                activities = activities.filter(audiences__overlap=list(data["public"]))
+            rows = activities.values_list("kind").annotate(n=Count("place", distinct=True))
+        return dict(rows)
+
+    def chips_query(self) -> str:
+        """The understood filters as a query string, to carry them to the map or the list."""
+        return self._valid_data(with_fixed=True).urlencode()
+
+    def query_without(self, name: str) -> str:
+        data = self._valid_data()
+        data.pop(name, None)
+        return data.urlencode()
+
+    def chips(self) -> list[Chip]:
+        """Every active value, with the query string that removes it (and the page)."""
+        chips = []
+        data = self._valid_data()
+        labels = {
+            facet.name: {option.value: option.label for option in facet.options}
+            for facet in self.facets_cache
+        }
+        for name in ["q", *FACETS]:
+            for value in data.getlist(name):
+                remaining = data.copy()
+                remaining.setlist(name, [v for v in data.getlist(name) if v != value])
+                if name == "q":
+                    value_label = value
+                elif name in ("ouvert", "partenariat_actif"):
+                    value_label = str(_("oui"))
+                else:
+                    value_label = labels.get(name, {}).get(value, value)
+                chips.append(
+                    Chip(
+                        name, str(self.form.fields[name].label), value_label, remaining.urlencode()
+                    )
+                )
+        return chips
+
+    @property
+    def facets_cache(self) -> list[Facet]:
+        if not hasattr(self, "_facets"):
+            self._facets = self.facets()
+        return self._facets
+
+
+def _unnest_counts(ids, table: str, column: str, place_column: str) -> dict[str, int]:
+    """Places per element of an array column, for the rows whose id is in ``ids``."""
+    sql, params = ids.query.sql_with_params()
+    query = (
+        f"SELECT element, count(DISTINCT t.{place_column}) FROM {table} AS t, "
+        f"unnest(t.{column}) AS element WHERE t.id IN ({sql}) GROUP BY element"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return dict(cursor.fetchall())

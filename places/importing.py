@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from places.models import Department, Family, Place, PublicationStatus
+from places.search import refresh_search
 
 SOURCE_NAME = "CGET/ANCT, Mission Coworking"
 SOURCE_DATE = date(2019, 6, 13)
@@ -315,6 +316,7 @@ def import_cget(data: bytes) -> ImportReport:
         Place.objects.bulk_create(to_create, batch_size=500)
         if to_update:
             Place.objects.bulk_update(to_update, IMPORTED_FIELDS + ["updated_at"], batch_size=500)
+        refresh_search([place.pk for place in to_create + to_update], missing=True)
     return report
 
 

@@ -7,6 +7,7 @@ exports); labels are French through gettext so that English can be complete.
 from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -178,6 +179,9 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("places:region", kwargs={"slug": self.slug})
+
 
 class Department(models.Model):
     code = models.CharField(_("code INSEE"), max_length=3, unique=True)
@@ -199,6 +203,9 @@ class Department(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return reverse("places:department", kwargs={"code": self.code})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +317,10 @@ class Place(models.Model):
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
+    # Search columns, computed from the place and its parts by places.search.refresh_search
+    search_vector = SearchVectorField(null=True, editable=False)
+    search_text = models.TextField(blank=True, default="", editable=False)
+
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
@@ -365,6 +376,10 @@ class Place(models.Model):
             models.Index(fields=["lifecycle"], name="place_lifecycle_idx"),
             models.Index(fields=["postcode"], name="place_postcode_idx"),
             GinIndex(fields=["families"], name="place_families_gin"),
+            GinIndex(fields=["search_vector"], name="place_search_vector_gin"),
+            GinIndex(
+                fields=["search_text"], opclasses=["gin_trgm_ops"], name="place_search_text_trgm"
+            ),
         ]
 
     def __str__(self):
@@ -479,6 +494,9 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("places:partner", kwargs={"slug": self.slug})
 
 
 class PartnershipQuerySet(models.QuerySet):

@@ -6,5 +6,13 @@ app_name = "places"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("lieux/", views.PlaceListView.as_view(), name="list"),
+    path("lieux.geojson", views.places_geojson, name="geojson"),
     path("lieux/<slug:slug>/", views.PlaceDetailView.as_view(), name="detail"),
+    path("regions/<slug:slug>/", views.RegionView.as_view(), name="region"),
+    path("departements/<str:code>/", views.DepartmentView.as_view(), name="department"),
+    path("partenaires/", views.PartnerListView.as_view(), name="partners"),
+    path("partenaires/<slug:slug>/", views.PartnerDetailView.as_view(), name="partner"),
+    path("partenariats/<slug:kind>/", views.PartnershipKindView.as_view(), name="kind"),
+    path("carte/", views.MapView.as_view(), name="map"),
+    path("a-propos/", views.AboutView.as_view(), name="about"),
 ]

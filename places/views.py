@@ -1,9 +1,31 @@
-from django.db.models import Prefetch
-from django.views.generic import DetailView, TemplateView
+"""Public pages. The directory, its territory / partnership-kind variants and the map's GeoJSON all
+go through places.filters.PlaceFilter, so one query string means the same thing everywhere."""
+
+import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from places.filters import PlaceFilter
-from places.models import Activity, Partnership, Photo, Place, Region, Space
+from places.models import (
+    Activity,
+    Department,
+    Partner,
+    PartnerLevel,
+    Partnership,
+    PartnershipKind,
+    Photo,
+    Place,
+    Region,
+    Space,
+)
 
 
 class HomeView(TemplateView):
@@ -11,26 +33,177 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         published = Place.objects.published()
+        regions = Region.objects.annotate(
+            place_count=Count(
+                "departments__places",
+                filter=Q(departments__places__status="published"),
+            )
+        ).order_by("name")
+        kinds = dict(
+            Partnership.objects.filter(place__status="published")
+            .values_list("kind")
+            .annotate(n=Count("place", distinct=True))
+        )
         return super().get_context_data(
             place_count=published.count(),
-            partnership_count=Partnership.objects.filter(place__in=published).count(),
+            partnership_count=Partnership.objects.filter(place__status="published").count(),
+            regions=regions,
+            region_count=sum(1 for region in regions if region.place_count),
+            kinds=[(kind, kinds.get(kind.value, 0)) for kind in PartnershipKind],
             latest=published.with_territory().order_by("-updated_at")[:6],
-            regions=Region.objects.all(),
             **kwargs,
         )
 
 
 class PlaceListView(FilterView):
-    """The directory: published places filtered by the query string (places.filters)."""
+    """The directory: published places filtered by the query string. An htmx request (the
+    filters changing) gets the results fragment only; any other the full page."""
 
     filterset_class = PlaceFilter
     template_name = "places/place_list.html"
     context_object_name = "places"
     paginate_by = 50
     strict = False  # an unknown value is ignored (and said), never an empty page
+    # Set by the territory and partnership-kind pages: a filter fixed by the URL.
+    preset: dict[str, str] = {}
 
     def get_queryset(self):
         return Place.objects.published().with_territory()
+
+    def get_preset(self) -> dict[str, str]:
+        return self.preset
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        filterset.fixed = frozenset(self.preset_values)
+        return filterset
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        preset = self.preset_values = self.get_preset()
+        if preset:
+            data = self.request.GET.copy()
+            for name, value in preset.items():
+                if value not in data.getlist(name):
+                    data.appendlist(name, value)
+            kwargs["data"] = data
+        return kwargs
+
+    def paginate_queryset(self, queryset, page_size):
+        """Page numbers that are not numbers, or out of range, show the first or last page and
+        say so, rather than an error."""
+        paginator = Paginator(queryset, page_size)
+        asked = self.request.GET.get(self.page_kwarg, "1")
+        page = paginator.get_page(asked)
+        if str(page.number) != asked.strip() and self.page_kwarg in self.request.GET:
+            self.page_notice = _(
+                "La page « %(asked)s » n'existe pas : page %(shown)d affichée."
+            ) % {
+                "asked": asked[:20],
+                "shown": page.number,
+            }
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        chips = filterset.chips()
+        suggestions = []
+        if not context["paginator"].count:
+            # An empty result: how many places each active filter, left out, would give.
+            for name in dict.fromkeys(chip.name for chip in chips):
+                count = filterset.filter_without_sort(filterset.queryset, skip=name).count()
+                if count:
+                    label = next(chip.label for chip in chips if chip.name == name)
+                    suggestions.append((label, filterset.query_without(name), count))
+        context.update(
+            facets=filterset.facets_cache,
+            hidden_facets=self.hidden_facets(self.preset_values),
+            chips=chips,
+            suggestions=suggestions,
+            ignored=filterset.ignored
+            + ([(_("Page"), self.page_notice)] if getattr(self, "page_notice", "") else []),
+            search_query=filterset.search_query,
+            sort=filterset.sort,
+            list_url=reverse("places:list"),
+            map_query=filterset.chips_query(),
+        )
+        if self.preset_values:
+            context["partnership_total"] = Partnership.objects.filter(
+                place__in=filterset.filter_without_sort(filterset.queryset).values("pk")
+            ).count()
+        return context
+
+    def hidden_facets(self, preset) -> set[str]:
+        """Filters fixed by the page are not offered (a département page hides régions too)."""
+        hidden = set(preset)
+        if "departement" in preset:
+            hidden.add("region")
+        return hidden
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["places/_directory.html"]
+        return super().get_template_names()
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class RegionView(PlaceListView):
+    template_name = "places/territory.html"
+
+    def get_preset(self):
+        self.region = get_object_or_404(Region, slug=self.kwargs["slug"])
+        return {"region": self.region.slug}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            territory=self.region,
+            heading=_("Tiers-lieux en %(region)s") % {"region": self.region.name},
+            breadcrumbs=[],
+            **kwargs,
+        )
+
+
+class DepartmentView(PlaceListView):
+    template_name = "places/territory.html"
+
+    def get_preset(self):
+        self.department = get_object_or_404(
+            Department.objects.select_related("region"), code=self.kwargs["code"].upper()
+        )
+        return {"departement": self.department.code}
+
+    def get_context_data(self, **kwargs):
+        department = self.department
+        return super().get_context_data(
+            territory=department,
+            heading=_("Tiers-lieux en %(department)s (%(code)s)")
+            % {"department": department.name, "code": department.code},
+            breadcrumbs=[(department.region.name, department.region.get_absolute_url())],
+            **kwargs,
+        )
+
+
+class PartnershipKindView(PlaceListView):
+    template_name = "places/territory.html"
+
+    def get_preset(self):
+        try:
+            self.kind = PartnershipKind(self.kwargs["kind"])
+        except ValueError:
+            raise Http404(_("Nature de partenariat inconnue.")) from None
+        return {"partenariat": self.kind.value}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            heading=_("Lieux ayant un partenariat : %(kind)s") % {"kind": self.kind.label},
+            breadcrumbs=[],
+            **kwargs,
+        )
 
 
 class PlaceDetailView(DetailView):
@@ -46,7 +219,7 @@ class PlaceDetailView(DetailView):
             Prefetch(
                 "partnerships",
                 queryset=Partnership.objects.select_related("partner").order_by(
-                    "partner__level", "-start_date"
+                    "partner__level", "-start_date", "partner__name"
                 ),
             ),
             Prefetch(
@@ -61,11 +234,155 @@ class PlaceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         place = self.object
         spaces = list(place.spaces.all())
+        partnerships = list(place.partnerships.all())
+        levels = {}
+        for partnership in partnerships:
+            levels.setdefault(partnership.partner.get_level_display(), []).append(partnership)
         return super().get_context_data(
             spaces=spaces,
             total_surface=sum(s.surface for s in spaces if s.surface) or None,
-            partnerships=list(place.partnerships.all()),
-            activities=list(place.activities.all()),
+            total_capacity=sum(s.capacity for s in spaces if s.capacity) or None,
+            partnership_levels=list(levels.items()),
+            activities=upcoming_first(place.activities.all()),
             photos=list(place.photos.all()),
             **kwargs,
         )
+
+
+def upcoming_first(activities) -> list[Activity]:
+    """Recurring and upcoming activities first (soonest first), past ones last (latest first)."""
+    now = datetime.datetime.now(datetime.UTC)
+    upcoming, past = [], []
+    for activity in activities:
+        end = activity.ends_at or activity.starts_at
+        (past if end and end < now else upcoming).append(activity)
+    past.sort(key=lambda a: a.starts_at, reverse=True)
+    return upcoming + past
+
+
+class PartnerListView(ListView):
+    template_name = "places/partner_list.html"
+    context_object_name = "partners"
+
+    def get_queryset(self):
+        return Partner.objects.annotate(
+            place_count=Count(
+                "partnerships__place",
+                filter=Q(partnerships__place__status="published"),
+                distinct=True,
+            )
+        ).order_by("level", "name")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        groups = {}
+        for partner in context["partners"]:
+            groups.setdefault(partner.get_level_display(), []).append(partner)
+        context["levels"] = list(groups.items())
+        return context
+
+
+class PartnerDetailView(DetailView):
+    template_name = "places/partner_detail.html"
+    context_object_name = "partner"
+
+    def get_queryset(self):
+        return Partner.objects.select_related("department", "region")
+
+    def get_context_data(self, **kwargs):
+        partnerships = list(
+            Partnership.objects.filter(partner=self.object, place__status="published")
+            .select_related("place__department__region")
+            .order_by("place__name", "-start_date")
+        )
+        return super().get_context_data(
+            partnerships=partnerships,
+            place_count=len({p.place_id for p in partnerships}),
+            active_count=sum(p.is_active() for p in partnerships),
+            **kwargs,
+        )
+
+
+class MapView(FilterView):
+    """The map: the same filters as the directory; the markers come from /lieux.geojson."""
+
+    filterset_class = PlaceFilter
+    template_name = "places/map.html"
+    strict = False
+
+    def get_queryset(self):
+        return Place.objects.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        places = filterset.filter_without_sort(filterset.queryset)
+        context.update(
+            total=places.count(),
+            without_coordinates=places.filter(latitude__isnull=True).count(),
+            chips=filterset.chips(),
+            ignored=filterset.ignored,
+            query=filterset.chips_query(),
+            selected_regions=set(self.request.GET.getlist("region")),
+            selected_kinds=set(self.request.GET.getlist("partenariat")),
+        )
+        return context
+
+
+def places_geojson(request):
+    """Matching published places with coordinates as a GeoJSON FeatureCollection; ``total`` and
+    ``without_coordinates`` (foreign members) say how many cannot be drawn."""
+    filterset = PlaceFilter(request.GET, queryset=Place.objects.published())
+    places = filterset.filter_without_sort(filterset.queryset)
+    rows = places.filter(latitude__isnull=False).values_list(
+        "name", "slug", "commune", "latitude", "longitude"
+    )
+    detail = reverse("places:detail", kwargs={"slug": "SLUG"})
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+            "properties": {
+                "name": name,
+                "commune": commune,
+                "url": detail.replace("SLUG", slug),
+            },
+        }
+        for name, slug, commune, lat, lon in rows
+    ]
+    total = places.count()
+    response = JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "total": total,
+            "without_coordinates": total - len(features),
+        }
+    )
+    response["Access-Control-Allow-Origin"] = "*"  # open data
+    return response
+
+
+class AboutView(TemplateView):
+    template_name = "places/about.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            sources=Place.objects.published()
+            .exclude(source_name="")
+            .values("source_name", "source_licence", "source_date")
+            .annotate(n=Count("pk"))
+            .order_by("-n"),
+            levels=PartnerLevel.choices,
+            **kwargs,
+        )
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /en/admin/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,71 @@
+"""Template helpers of the public pages."""
+
+from django import template
+from django.urls import translate_url
+from django.utils.html import escape, json_script
+from django.utils.safestring import mark_safe
+
+from places.search import MARK_START, MARK_STOP
+
+register = template.Library()
+
+
+@register.filter
+def highlight(snippet: str) -> str:
+    """A search snippet, HTML-escaped, with the matched words in <mark>."""
+    if not snippet:
+        return ""
+    html = escape(snippet).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return mark_safe(html)  # noqa: S308 (escaped above; only our own marks become tags)
+
+
+@register.filter
+def has_highlight(snippet: str) -> bool:
+    return bool(snippet) and MARK_START in snippet
+
+
+@register.simple_tag(takes_context=True)
+def url_in_language(context, language: str) -> str:
+    """The current page in another language (same query string)."""
+    request = context["request"]
+    return translate_url(request.get_full_path(), language)
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path: str | None = None) -> str:
+    request = context["request"]
+    return request.build_absolute_uri(path if path is not None else request.path)
+
+
+@register.simple_tag(takes_context=True)
+def place_json_ld(context, place) -> str:
+    """schema.org Place, with its address and coordinates, as a JSON-LD script element."""
+    request = context["request"]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Place",
+        "name": place.name,
+        "url": request.build_absolute_uri(place.get_absolute_url()),
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": place.street or None,
+            "postalCode": place.postcode or None,
+            "addressLocality": place.commune or None,
+            "addressRegion": place.department.region.name,
+            "addressCountry": "FR",
+        },
+    }
+    if place.summary:
+        data["description"] = place.summary
+    if place.latitude is not None:
+        data["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": float(place.latitude),
+            "longitude": float(place.longitude),
+        }
+    if place.website:
+        data["sameAs"] = place.website
+    data["address"] = {k: v for k, v in data["address"].items() if v is not None}
+    # json_script escapes <, > and & so that the data cannot close the script element.
+    html = json_script(data)
+    return html.replace('type="application/json"', 'type="application/ld+json"')

@@ -307,17 +307,24 @@ class PlaceFilter(django_filters.FilterSet):
             others = self.filter_without_sort(self.queryset, skip=name) if data.get(name) else None
             counts = self._count(name, others)
             selected = self._selected_values(name)
-            if name in ("region", "departement", "partenaire"):
-                key = {"region": "slug", "departement": "code", "partenaire": "slug"}[name]
-                choices = [(getattr(obj, key), str(obj)) for obj in field.queryset]
-            else:
-                choices = [(value, str(label)) for value, label in field.choices if value != ""]
             options = [
                 Option(value, label, counts.get(value, 0), value in selected)
-                for value, label in choices
+                for value, label in self._choices(name)
             ]
             facets.append(Facet(name, str(field.label), options))
         return facets
+
+    def _choices(self, name: str) -> list[tuple[str, str]]:
+        """(value in the URL, label) of every option of filter ``name``; one query at most."""
+        cache = self.__dict__.setdefault("_choices_cache", {})
+        if name not in cache:
+            field = self.form.fields[name]
+            keys = {"region": "slug", "departement": "code", "partenaire": "slug"}
+            if name in keys:
+                cache[name] = [(getattr(obj, keys[name]), str(obj)) for obj in field.queryset]
+            else:
+                cache[name] = [(value, str(label)) for value, label in field.choices if value]
+        return cache[name]
 
     def _selected_values(self, name) -> set[str]:
         return set(self._valid_data(with_fixed=True).getlist(name))
@@ -389,10 +396,7 @@ class PlaceFilter(django_filters.FilterSet):
         """Every active value, with the query string that removes it (and the page)."""
         chips = []
         data = self._valid_data()
-        labels = {
-            facet.name: {option.value: option.label for option in facet.options}
-            for facet in self.facets_cache
-        }
+        labels = {name: dict(self._choices(name)) for name in FACETS if data.getlist(name)}
         for name in ["q", *FACETS]:
             for value in data.getlist(name):
                 remaining = data.copy()

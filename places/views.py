@@ -94,7 +94,11 @@ class PlaceListView(FilterView):
         say so, rather than an error."""
         paginator = Paginator(queryset, page_size)
         asked = self.request.GET.get(self.page_kwarg, "1")
-        page = paginator.get_page(asked)
+        try:
+            number = min(max(int(asked), 1), paginator.num_pages)
+        except ValueError:
+            number = 1
+        page = paginator.page(number)
         if str(page.number) != asked.strip() and self.page_kwarg in self.request.GET:
             self.page_notice = _(
                 "La page « %(asked)s » n'existe pas : page %(shown)d affichée."

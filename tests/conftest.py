@@ -30,3 +30,29 @@ def census(db):
     """The real census imported, Le Wip enriched, the demo data loaded: what `make run` serves."""
     call_command("import_cget", str(CENSUS), stdout=io.StringIO())
     call_command("load_reference_data", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="module")
+def committed_census(django_db_setup, django_db_blocker):
+    """The real census committed for a whole module (read-only tests, the browser tests' live
+    server, which reads through its own connection), removed at the end of the module."""
+    from django.db import connection
+
+    from places.models import Partner, Place
+
+    with django_db_blocker.unblock():
+        # Tests using this fixture must be marked django_db, or pytest-django may not set up the
+        # test database at all: never write to a development database.
+        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
+        call_command("import_cget", str(CENSUS), stdout=io.StringIO())
+        call_command("load_reference_data", stdout=io.StringIO())
+        try:
+            yield
+        finally:
+            Place.objects.all().delete()
+            Partner.objects.all().delete()
+
+
+@pytest.fixture
+def census_reader(committed_census, db):
+    """A test reading the committed census (inside its own rolled-back transaction)."""

@@ -68,4 +68,4 @@ def place_json_ld(context, place) -> str:
     data["address"] = {k: v for k, v in data["address"].items() if v is not None}
     # json_script escapes <, > and & so that the data cannot close the script element.
     html = json_script(data)
-    return html.replace('type="application/json"', 'type="application/ld+json"')
+    return mark_safe(html.replace('type="application/json"', 'type="application/ld+json"'))

@@ -1,0 +1,210 @@
+"""The public directory on data built for each test: facet counts, chips, htmx, search updates,
+bad input, drafts, and query counts that do not grow with the data."""
+
+import datetime
+
+import pytest
+
+from places.models import Partner, Place, PublicationStatus
+from tests.factories import (
+    PartnerFactory,
+    PartnershipFactory,
+    PlaceFactory,
+    SpaceFactory,
+    department,
+)
+
+
+def result_names(response) -> list[str]:
+    return [place.name for place in response.context["places"]]
+
+
+# Facets, chips, htmx (small data built for the test)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small(db):
+    today = datetime.date.today()
+    caen = PlaceFactory(name="Fablab de Caen", families=["fablab"], open_to_public=True)
+    bayeux = PlaceFactory(
+        name="Coworking Bayeux",
+        commune="Bayeux",
+        families=["coworking", "fablab"],
+        summary="Un coworking avec un atelier de couture.",
+    )
+    lyon = PlaceFactory(
+        name="Cowork Lyon",
+        commune="Lyon",
+        postcode="69001",
+        insee_code="69381",
+        department=department("69"),
+        families=["coworking"],
+    )
+    spip = PartnerFactory(name="SPIP du Calvados", slug="spip-du-calvados", level="justice")
+    PartnershipFactory(place=caen, partner=spip, kind="tig", start_date=today)
+    PartnershipFactory(place=lyon, partner=spip, kind="insertion", start_date=today)
+    SpaceFactory(place=caen, kind="fablab")
+    return {"caen": caen, "bayeux": bayeux, "lyon": lyon}
+
+
+def facet(response, name) -> dict[str, int]:
+    for item in response.context["facets"]:
+        if item.name == name:
+            return {o.value: o.count for o in item.options if o.count}
+    raise AssertionError(name)
+
+
+def test_facet_counts_follow_the_other_filters(client, small):
+    response = client.get("/lieux/")
+    assert facet(response, "region") == {"normandie": 2, "auvergne-rhone-alpes": 1}
+    assert facet(response, "famille") == {"fablab": 2, "coworking": 2}
+    assert facet(response, "partenariat") == {"tig": 1, "insertion": 1}
+    response = client.get("/lieux/", {"region": "normandie"})
+    # the région facet ignores its own filter, the others follow it
+    assert facet(response, "region") == {"normandie": 2, "auvergne-rhone-alpes": 1}
+    assert facet(response, "famille") == {"fablab": 2, "coworking": 1}
+    assert facet(response, "partenariat") == {"tig": 1}
+    assert facet(response, "ouvert") == {"1": 1}
+    response = client.get("/lieux/", {"famille": "coworking"})
+    assert facet(response, "departement") == {"14": 1, "69": 1}
+    assert 'Normandie <span class="count">(1)</span>' in response.text
+
+
+def test_chips_remove_one_value_and_clear_all(client, small):
+    response = client.get("/lieux/", {"region": "normandie", "famille": ["fablab", "coworking"]})
+    chips = {(c.label, c.value_label): c.remove_query for c in response.context["chips"]}
+    assert chips[("Région", "Normandie")] == "famille=fablab&famille=coworking"
+    assert chips[("Famille", "Coworking")] == "region=normandie&famille=fablab"
+    assert 'class="clear">Tout effacer' in response.text
+
+
+def test_empty_result_proposes_which_filter_to_drop(client, small):
+    response = client.get("/lieux/", {"region": "normandie", "partenariat": "insertion"})
+    assert response.context["paginator"].count == 0
+    suggestions = {label: count for label, query, count in response.context["suggestions"]}
+    assert suggestions == {"Région": 1, "Nature du partenariat": 2}
+
+
+def test_htmx_request_gets_the_fragment_only(client, small):
+    full = client.get("/lieux/", {"famille": "fablab"})
+    assert "<html" in full.text
+    fragment = client.get("/lieux/", {"famille": "fablab"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert 'id="directory"' in fragment.text and "Fablab de Caen" in fragment.text
+    assert 'hx-swap-oob="innerHTML:#live-status"' in fragment.text
+    assert "HX-Request" in fragment["Vary"]
+
+
+def test_search_snippet_highlights_and_escapes(client, small):
+    Place.objects.filter(pk=small["bayeux"].pk)
+    small["bayeux"].description = "<script>alert(1)</script> Couture le mardi."
+    small["bayeux"].save()
+    response = client.get("/lieux/", {"q": "couture"})
+    assert result_names(response) == ["Coworking Bayeux"]
+    assert "<mark>couture</mark>" in response.text or "<mark>Couture</mark>" in response.text
+    assert "<script>alert(1)" not in response.text
+
+
+def test_search_follows_changes_to_the_parts_of_a_place(client, small):
+    assert not result_names(client.get("/lieux/", {"q": "menuiserie"}))
+    SpaceFactory(place=small["lyon"], name="Atelier menuiserie")
+    assert result_names(client.get("/lieux/", {"q": "menuiserie"})) == ["Cowork Lyon"]
+    assert result_names(client.get("/lieux/", {"q": "spip calvados"})) == [
+        "Cowork Lyon",
+        "Fablab de Caen",
+    ] or set(result_names(client.get("/lieux/", {"q": "spip calvados"}))) == {
+        "Cowork Lyon",
+        "Fablab de Caen",
+    }
+    small["lyon"].partnerships.all().delete()
+    assert result_names(client.get("/lieux/", {"q": "spip"})) == ["Fablab de Caen"]
+
+
+def test_search_sorts_by_relevance_then_by_the_asked_sort(client, small):
+    response = client.get("/lieux/", {"q": "cowork"})
+    assert response.context["sort"] == "pertinence"
+    response = client.get("/lieux/", {"q": "cowork", "tri": "nom"})
+    assert result_names(response) == ["Cowork Lyon", "Coworking Bayeux"]
+    response = client.get("/lieux/", {"tri": "pertinence"})
+    assert response.context["sort"] == "nom"
+    assert "la pertinence suppose une recherche" in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "notice"),
+    [
+        ({"q": "!(&:*"}, "aucun mot reconnu"),
+        ({"q": "a" * 10_000}, "premiers caractères"),
+        (
+            {"q": " ".join(["fablab"] * 20) + " un deux trois quatre cinq six sept huit neuf"},
+            "mots",
+        ),
+        ({"q": "'\\x00 ; DROP TABLE places_place; --"}, None),
+        ({"page": "0"}, "existe pas"),
+        ({"page": "abc"}, "existe pas"),
+        ({"tri": "hasard"}, "Trier par"),
+        ({"region": "atlantide"}, "Région"),
+    ],
+)
+def test_bad_input_is_ignored_and_said(client, small, params, notice):
+    response = client.get("/lieux/", params)
+    assert response.status_code == 200
+    if notice:
+        assert notice in response.text
+    assert client.get("/lieux.geojson", params).status_code == 200
+    assert client.get("/carte/", params).status_code == 200
+
+
+def test_404_page_in_the_sites_design(client, db):
+    response = client.get("/partenariats/inconnu/")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.text and 'class="skip-link"' in response.text
+    assert client.get("/regions/atlantide/").status_code == 404
+    assert client.get("/departements/99/").status_code == 404
+    assert client.get("/partenaires/personne/").status_code == 404
+
+
+def test_drafts_stay_out_of_every_public_listing(client, small):
+    PlaceFactory(name="Brouillon secret", status=PublicationStatus.DRAFT, families=["fablab"])
+    for url in ["/lieux/?famille=fablab", "/regions/normandie/", "/lieux.geojson", "/"]:
+        assert "Brouillon secret" not in client.get(url).text, url
+    assert "Brouillon secret" not in client.get("/lieux/", {"q": "brouillon"}).text
+
+
+# Query counts: pinned, and the same for a few places or many
+# ---------------------------------------------------------------------------------------------
+
+PINNED = {
+    # count, page rows, 11 facet counts, région / département / partner option lists
+    "/lieux/": 16,
+    "/lieux/?q=atelier&famille=fablab&region=normandie": 17,
+    "/regions/normandie/": 19,
+    "/departements/14/": 19,
+    "/partenariats/tig/": 17,
+    "/": 5,
+    "/partenaires/": 1,
+    "/partenaires/spip-du-calvados/": 2,
+    "/carte/?region=normandie": 4,
+    "/lieux.geojson?region=normandie": 3,
+    "/a-propos/": 1,
+}
+
+
+def _grow(n):
+    spip = Partner.objects.filter(slug="spip-du-calvados").first() or PartnerFactory(
+        slug="spip-du-calvados", name="SPIP du Calvados", level="justice"
+    )
+    for place in PlaceFactory.create_batch(n, families=["fablab"], summary="Un atelier."):
+        SpaceFactory(place=place)
+        PartnershipFactory(place=place, partner=spip, kind="tig")
+
+
+@pytest.mark.parametrize("url", list(PINNED))
+def test_query_count_is_pinned_and_constant(client, db, django_assert_num_queries, url):
+    _grow(3)
+    with django_assert_num_queries(PINNED[url]):
+        assert client.get(url).status_code == 200
+    _grow(60)
+    with django_assert_num_queries(PINNED[url]):
+        assert client.get(url).status_code == 200

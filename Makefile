@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CENSUS := data/cget-tiers-lieux-2019.csv
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=staticfiles --ignore=media --ignore=screenshots
 
-.PHONY: run setup test lint fix check messages clean
+.PHONY: run setup test lint fix check messages system-deps clean
+# Debian packages the tests need: the browser the Playwright tests drive (never downloaded by
+# Playwright) and gettext for the translation checks.
+SYSTEM_PACKAGES := chromium gettext
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -29,8 +33,16 @@ setup: $(STAMP)
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: the whole suite (embedded PostgreSQL unless DATABASE_URL is set)
-test: $(STAMP)
+## system-deps: install chromium and gettext from Debian when they are missing
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+	  echo "Installing $(SYSTEM_PACKAGES) (Debian packages)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+## test: the whole suite, browser tests included (embedded PostgreSQL unless DATABASE_URL is set)
+test: $(STAMP) system-deps
 	DJANGO_SECRET_KEY=tests-only-not-a-secret $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -44,6 +56,11 @@ fix: $(STAMP)
 ## check: lint plus migrations in sync with the models
 check: lint
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+## messages: refresh the English catalogue from the code, then compile it (commit both files)
+messages: $(STAMP) system-deps
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l en $(MESSAGES_IGNORE)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l en
 
 clean:
 	rm -rf $(VENV) var media staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""French by default, English complete: the catalogue translates every interface string, and the
+compiled file matches it. Needs gettext (installed by `make test`)."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+# "locale": makemessages would otherwise also update the catalogue it finds in the project.
+IGNORE = [".venv", "var", "tests", "staticfiles", "media", "screenshots", "locale"]
+
+
+def statistics(po: Path) -> str:
+    result = subprocess.run(
+        ["msgfmt", "--check-format", "--statistics", "-o", "/dev/null", str(po)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stderr
+
+
+def test_every_string_of_the_code_is_translated(tmp_path, settings, monkeypatch):
+    """makemessages over the code, merged into a copy of the catalogue: nothing untranslated."""
+    locale = tmp_path / "locale"
+    shutil.copytree(ROOT / "locale", locale)
+    settings.LOCALE_PATHS = [locale]
+    monkeypatch.chdir(ROOT)
+    call_command("makemessages", locale=["en"], ignore_patterns=IGNORE, verbosity=0)
+    stats = statistics(locale / "en" / "LC_MESSAGES" / "django.po")
+    assert "untranslated" not in stats and "fuzzy" not in stats, stats
+
+
+def test_the_compiled_catalogue_is_up_to_date(tmp_path):
+    compiled = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check-format", "-o", str(compiled), str(PO)], check=True)
+    assert compiled.read_bytes() == MO.read_bytes(), "run `make messages` and commit django.mo"
+
+
+@pytest.mark.django_db
+def test_english_pages_are_in_english(client):
+    from tests.factories import PlaceFactory
+
+    PlaceFactory(name="Atelier Test", families=["fablab"])
+    response = client.get("/en/lieux/", {"famille": "fablab", "region": "atlantide"})
+    text = response.text
+    for english in ["Places", "Filter", "Family", "Clear all", "were ignored", "Skip to content"]:
+        assert english in text, english
+    for french in ["Les lieux", "Filtrer", "Tout effacer", "Aller au contenu"]:
+        assert french not in text, french
+    assert 'lang="en"' in text
+    assert 'hreflang="fr" lang="fr"' in text  # the language switcher

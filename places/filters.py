@@ -245,6 +245,24 @@ class PlaceFilter(django_filters.FilterSet):
             return sort or "pertinence"
         return "nom" if sort in (None, "", "pertinence") else sort
 
+    def sort_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) for the sort menu. The default sort (relevance with a search,
+        name without) is the empty value, so that a new search is ranked by relevance even
+        when the menu was left on its default."""
+        default = "pertinence" if self.search_query else "nom"
+        asked = self.form.cleaned_data.get("tri") or ""
+        if asked == default:
+            asked = ""
+        options = [
+            ("" if value == default else value, str(label))
+            for value, label in SORTS
+            if value != "pertinence" or self.search_query
+        ]
+        if asked not in {key for key, _ in options}:
+            asked = ""
+        options.sort(key=lambda option: option[0] != "")
+        return [(key, label, key == asked) for key, label in options]
+
     def ordering(self):
         if self.sort == "pertinence":
             return [F("rank").desc(), "name", "pk"]

@@ -6,7 +6,7 @@ import datetime
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -128,7 +128,7 @@ class PlaceListView(FilterView):
             ignored=filterset.ignored
             + ([(_("Page"), self.page_notice)] if getattr(self, "page_notice", "") else []),
             search_query=filterset.search_query,
-            sort=filterset.sort,
+            sort_options=filterset.sort_options(),
             list_url=reverse("places:list"),
             map_query=filterset.chips_query(),
         )
@@ -146,7 +146,9 @@ class PlaceListView(FilterView):
         return hidden
 
     def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
+        htmx = self.request.htmx
+        # htmx asks for the full page when it restores history it has not cached.
+        if htmx and not htmx.boosted and not htmx.history_restore_request:
             return ["places/_directory.html"]
         return super().get_template_names()
 
@@ -175,9 +177,17 @@ class RegionView(PlaceListView):
 class DepartmentView(PlaceListView):
     template_name = "places/territory.html"
 
+    def get(self, request, *args, **kwargs):
+        code = self.kwargs["code"]
+        if code != code.upper():  # /departements/2a/ → /departements/2A/, one address per page
+            url = reverse("places:department", kwargs={"code": code.upper()})
+            query = request.META.get("QUERY_STRING")
+            return redirect(f"{url}?{query}" if query else url, permanent=True)
+        return super().get(request, *args, **kwargs)
+
     def get_preset(self):
         self.department = get_object_or_404(
-            Department.objects.select_related("region"), code=self.kwargs["code"].upper()
+            Department.objects.select_related("region"), code=self.kwargs["code"]
         )
         return {"departement": self.department.code}
 

@@ -2,7 +2,9 @@ import io
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 CENSUS = Path(__file__).resolve().parent.parent / "data" / "cget-tiers-lieux-2019.csv"
 
@@ -18,6 +20,15 @@ def _test_storage(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STATIC_ROOT.mkdir()
     settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in French: a request to an /en/ page leaves English active in the thread,
+    and reverse() in the next test would build /en/ URLs."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

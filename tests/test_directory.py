@@ -94,6 +94,19 @@ def test_htmx_request_gets_the_fragment_only(client, small):
     assert 'id="directory"' in fragment.text and "Fablab de Caen" in fragment.text
     assert 'hx-swap-oob="innerHTML:#live-status"' in fragment.text
     assert "HX-Request" in fragment["Vary"]
+    # history restoration without a cached snapshot needs the whole page
+    restore = client.get(
+        "/lieux/",
+        {"famille": "fablab"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in restore.text
+
+
+def test_department_codes_have_one_address(client, db):
+    response = client.get("/departements/2a/?famille=fablab")
+    assert response.status_code == 301
+    assert response["Location"] == "/departements/2A/?famille=fablab"
 
 
 def test_search_snippet_highlights_and_escapes(client, small):
@@ -123,11 +136,15 @@ def test_search_follows_changes_to_the_parts_of_a_place(client, small):
 
 def test_search_sorts_by_relevance_then_by_the_asked_sort(client, small):
     response = client.get("/lieux/", {"q": "cowork"})
-    assert response.context["sort"] == "pertinence"
+    assert response.context["filter"].sort == "pertinence"
+    # the menu's default is the empty value: a new search is ranked even if the menu is untouched
+    assert response.context["sort_options"][0] == ("", "Pertinence", True)
     response = client.get("/lieux/", {"q": "cowork", "tri": "nom"})
     assert result_names(response) == ["Cowork Lyon", "Coworking Bayeux"]
     response = client.get("/lieux/", {"tri": "pertinence"})
-    assert response.context["sort"] == "nom"
+    assert response.context["filter"].sort == "nom"
+    assert response.context["sort_options"][0] == ("", "Nom", True)
+    assert [p.name for p in client.get("/lieux/", {"q": "cowork", "tri": ""}).context["places"]]
     assert "la pertinence suppose une recherche" in response.text
 
 

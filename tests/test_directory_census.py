@@ -54,6 +54,7 @@ def test_le_wip_is_found(client, census_reader, query):
         "/regions/normandie/",
         "/departements/14/",
         "/departements/2A/",
+        "/departements/974/",
         "/partenaires/",
         "/partenaires/france-travail/",
         "/partenariats/tig/",
@@ -92,7 +93,7 @@ def test_territory_pages_have_heading_and_counts(client, census_reader):
     calvados = client.get("/departements/14/")
     assert "Tiers-lieux en Calvados (14)" in calvados.text
     assert 'href="/regions/normandie/"' in calvados.text  # breadcrumb
-    assert client.get("/departements/2a/").context["paginator"].count == (
+    assert client.get("/departements/2A/").context["paginator"].count == (
         Place.objects.published().filter(department__code="2A").count()
     )
 

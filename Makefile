@@ -59,7 +59,7 @@ check: lint
 
 ## messages: refresh the English catalogue from the code, then compile it (commit both files)
 messages: $(STAMP) system-deps
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l en $(MESSAGES_IGNORE)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l en --no-obsolete $(MESSAGES_IGNORE)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l en
 
 clean:

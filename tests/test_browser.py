@@ -194,7 +194,7 @@ def test_the_map_shows_the_matching_places(session):
 def test_axe_finds_no_violation_and_screenshots(browser, live_url, language, name):
     SCREENSHOTS.mkdir(exist_ok=True)
     path = ("/en" if language == "en" else "") + PAGES[name]
-    for width, height in [(375, 740), (1280, 900)]:
+    for width, height in [(320, 640), (1280, 900)]:
         session = Session(browser, live_url, viewport={"width": width, "height": height})
         session.goto(path)
         session.page.wait_for_load_state("networkidle")

@@ -12,6 +12,7 @@ other active filters (one query per filter, whatever the number of places or opt
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import django_filters
 from django import forms
@@ -202,6 +203,10 @@ class PlaceFilter(django_filters.FilterSet):
     def search_query(self) -> search.Query:
         return search.parse(self.form.cleaned_data.get("q", ""))
 
+    @cached_property
+    def search_plan(self) -> dict[str, str]:
+        return search.word_plan(self.search_query.words)
+
     def filter_queryset(self, queryset):
         queryset = self.filter_without_sort(queryset)
         return queryset.order_by(*self.ordering())
@@ -215,8 +220,8 @@ class PlaceFilter(django_filters.FilterSet):
         }
         for name, value in data.items():
             queryset = self.filters[name].filter(queryset, value)
-        if skip != "q":
-            queryset = search.search(queryset, self.search_query)
+        if skip != "q" and self.search_query:
+            queryset = search.search(queryset, self.search_query, self.search_plan)
         partnerships = Partnership.objects.filter(place=OuterRef("pk"))
         if data.get("partenariat"):
             partnerships = partnerships.filter(kind__in=data["partenariat"])
@@ -265,7 +270,8 @@ class PlaceFilter(django_filters.FilterSet):
 
     def ordering(self):
         if self.sort == "pertinence":
-            return [F("rank").desc(), "name", "pk"]
+            # equally relevant: the most complete records first (places.search, search_quality)
+            return [F("rank").desc(), F("search_quality").desc(), "name", "pk"]
         return SORT_ORDER[self.sort]
 
     @property

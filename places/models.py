@@ -320,6 +320,13 @@ class Place(models.Model):
     # Search columns, computed from the place and its parts by places.search.refresh_search
     search_vector = SearchVectorField(null=True, editable=False)
     search_text = models.TextField(blank=True, default="", editable=False)
+    # How useful the record is (website, contact and verification count double; summary,
+    # description, street, site, photos once): among equally relevant results, the most useful
+    # come first.
+    search_quality = models.PositiveSmallIntegerField(default=0, editable=False)
+    # "|name|commune|", unaccented, lower-case, punctuation as spaces: a query that is exactly a
+    # place's name or commune ranks it first ("saint etienne" before Saint-Étienne-de-Montluc).
+    search_key = models.TextField(blank=True, default="", editable=False)
 
     objects = PlaceQuerySet.as_manager()
 

@@ -10,9 +10,10 @@ of its parts changes (places.signals) and after an import:
   (``pg_trgm``) that lets typos still find a place ("colombeles", "fablab renes").
 
 A query is cut into words (letters and digits only, so tsquery syntax such as ``!(&:*`` cannot
-reach PostgreSQL); every word must match, either as a prefix of a stemmed word ("cowork" finds
-"coworking") or, for words of four letters or more, by trigram word similarity. French stop
-words ("le", "de") are not required. Results are ranked by ``ts_rank`` plus trigram similarity.
+reach PostgreSQL); every word must match: as a prefix of a stemmed word ("cowork" finds
+"coworking") when some published place has it, otherwise, for words of four letters or more, by
+trigram word similarity (a typo). French stop words ("le", "de") are not required. Results are
+ranked by ``ts_rank`` (plus trigram similarity for the words matched despite a typo).
 """
 
 import json
@@ -28,16 +29,15 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection
 from django.db.models import (
+    Case,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
-    IntegerField,
-    Q,
     TextField,
     Value,
+    When,
 )
-from django.db.models.lookups import Exact
 from django.utils import translation
 
 from places.models import Family, PartnershipKind
@@ -81,37 +81,64 @@ def _tsquery(words, operator) -> SearchQuery:
     return SearchQuery(text, config=CONFIG, search_type="raw")
 
 
-def search(queryset, query: Query):
+def word_plan(words) -> dict[str, str]:
+    """How each word will match, decided in one query: ``stop`` (a French stop word, not
+    required), ``text`` (found as a prefix of a stemmed word of some published place: full-text
+    match), ``typo`` (not found, four letters or more: trigram word similarity), or ``text`` again
+    for a short word found nowhere (it then matches nothing, honestly)."""
+    checks, params = [], []
+    for word in words:
+        tsquery = f"to_tsquery('{CONFIG}', %s)"
+        checks.append(
+            f"numnode({tsquery}) = 0, EXISTS (SELECT 1 FROM places_place WHERE status = "
+            f"'published' AND search_vector @@ {tsquery})"
+        )
+        params += [f"{word}:*", f"{word}:*"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(checks), params)
+        row = cursor.fetchone()
+    plan = {}
+    for index, word in enumerate(words):
+        is_stop, found = row[2 * index], row[2 * index + 1]
+        if is_stop:
+            plan[word] = "stop"
+        elif found or len(word) < TRIGRAM_MIN_LENGTH:
+            plan[word] = "text"
+        else:
+            plan[word] = "typo"
+    return plan
+
+
+def search(queryset, query: Query, plan: dict[str, str] | None = None):
     """``queryset`` narrowed to the places matching every word, annotated with ``rank`` and
-    ``snippet`` (summary or description around the matched words)."""
+    ``snippet`` (summary or description around the matched words). One query decides how each
+    word matches (``word_plan``, pass it to reuse it); the search itself is part of the
+    queryset's own query."""
     if not query:
         return queryset
-    for word in query.words:
-        word_query = _tsquery([word], "")
-        # A stop word gives an empty tsquery (numnode = 0): it is not required. PostgreSQL
-        # folds that test at plan time since to_tsquery(regconfig, text) is immutable.
-        condition = Q(
-            Exact(Func(word_query, function="numnode", output_field=IntegerField()), 0)
-        ) | Q(search_vector=word_query)
-        if len(word) >= TRIGRAM_MIN_LENGTH:
-            condition |= Q(search_text__trigram_word_similar=_plain(word))
-        queryset = queryset.filter(condition)
-    any_word = _tsquery(query.words, "|")
-    # Relevance: the weighted text rank, once more for the words found next to each other in
-    # order ("france travail"), plus how closely each word is found (mean trigram word
-    # similarity), which ranks a place named or located by the query words first.
-    similarity = sum(
-        (TrigramWordSimilarity(_plain(word), "search_text") for word in query.words),
-        start=Value(0.0),
-    ) / Value(float(len(query.words)))
-    rank = (
-        SearchRank(F("search_vector"), any_word)
-        + SearchRank(F("search_vector"), _tsquery(query.words, "<->"))
-        + similarity
-    )
+    plan = plan or word_plan(query.words)
+    text_words = [word for word in query.words if plan[word] == "text"]
+    typo_words = [word for word in query.words if plan[word] == "typo"]
+    for word in text_words:
+        queryset = queryset.filter(search_vector=_tsquery([word], ""))
+    for word in typo_words:
+        queryset = queryset.filter(search_text__trigram_word_similar=_plain(word))
+    # Relevance: the weighted text rank (the name weighs most), once more for the words found
+    # next to each other in order ("france travail"), plus, for words matched despite a typo,
+    # how closely they were found.
+    rank = Value(0.0)
+    if text_words:
+        rank = SearchRank(F("search_vector"), _tsquery(text_words, "|"))
+        if len(text_words) > 1:
+            rank += SearchRank(F("search_vector"), _tsquery(text_words, "<->"))
+    for word in typo_words:
+        rank += TrigramWordSimilarity(_plain(word), "search_text")
+    key = "|" + " ".join(_plain(word) for word in query.words) + "|"
+    rank += Case(When(search_key__contains=key, then=Value(1.0)), default=Value(0.0))
+    highlighted = _tsquery(text_words or query.words, "|")
     snippet = SearchHeadline(
         Func(Value(" "), F("summary"), F("description"), function="concat_ws"),
-        any_word,
+        highlighted,
         config=CONFIG,
         start_sel=MARK_START,
         stop_sel=MARK_STOP,
@@ -139,7 +166,7 @@ def labels_json(choices) -> str:
 
 
 REFRESH_SQL = f"""
-UPDATE places_place AS p SET (search_vector, search_text) = (
+UPDATE places_place AS p SET (search_vector, search_text, search_quality, search_key) = (
     SELECT
         setweight(to_tsvector('{CONFIG}', p.name), 'A')
         || setweight(to_tsvector('{CONFIG}', concat_ws(' ', p.commune, d.name, r.name,
@@ -147,7 +174,15 @@ UPDATE places_place AS p SET (search_vector, search_text) = (
         || setweight(to_tsvector('{CONFIG}', concat_ws(' ', p.summary, sp.names, pa.names,
                                                         pa.kinds, ac.titles)), 'C')
         || setweight(to_tsvector('{CONFIG}', concat_ws(' ', p.description, p.former_use)), 'D'),
-        lower(unaccent(concat_ws(' ', p.name, p.commune, d.name, r.name, fam.labels, pa.names)))
+        lower(unaccent(concat_ws(' ', p.name, p.commune, d.name, r.name, fam.labels, pa.names))),
+        -- how useful the record is to someone who wants to go there or get in touch
+        (p.summary <> '')::int + (p.description <> '')::int + (p.street <> '')::int
+        + 2 * (p.website <> '')::int + 2 * (p.email <> '' OR p.phone <> '')::int
+        + (p.built_area IS NOT NULL OR p.land_area IS NOT NULL)::int
+        + 2 * (p.last_verified IS NOT NULL)::int
+        + (EXISTS (SELECT 1 FROM places_photo ph WHERE ph.place_id = p.id))::int,
+        '|' || trim(regexp_replace(lower(unaccent(p.name)), '[^a-z0-9]+', ' ', 'g'))
+        || '|' || trim(regexp_replace(lower(unaccent(p.commune)), '[^a-z0-9]+', ' ', 'g')) || '|'
     FROM places_department AS d
     JOIN places_region AS r ON r.id = d.region_id,
     LATERAL (SELECT string_agg(%(labels)s::jsonb ->> f, ' ') AS labels
@@ -178,7 +213,8 @@ def refresh_search(place_ids=None, *, missing=False) -> int:
     )
     if place_ids is not None:
         params["ids"] = list(place_ids)
-        sql += " AND (p.id = ANY(%(ids)s)"
+        # a hashed semi-join: "= ANY(array)" would scan the array once per row
+        sql += " AND (p.id IN (SELECT unnest(%(ids)s::bigint[]))"
         sql += " OR p.search_vector IS NULL)" if missing else ")"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

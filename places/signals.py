@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from places.models import Activity, Partner, Partnership, Place, Space
+from places.models import Activity, Partner, Partnership, Photo, Place, Space
 from places.search import refresh_search
 
 
@@ -19,6 +19,8 @@ def place_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Partnership, dispatch_uid="search_partnership_deleted")
 @receiver(post_save, sender=Activity, dispatch_uid="search_activity_saved")
 @receiver(post_delete, sender=Activity, dispatch_uid="search_activity_deleted")
+@receiver(post_save, sender=Photo, dispatch_uid="search_photo_saved")
+@receiver(post_delete, sender=Photo, dispatch_uid="search_photo_deleted")
 def part_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         refresh_search([instance.place_id])

@@ -195,7 +195,7 @@ def test_drafts_stay_out_of_every_public_listing(client, small):
 PINNED = {
     # count, page rows, 11 facet counts, région / département / partner option lists
     "/lieux/": 16,
-    "/lieux/?q=atelier&famille=fablab&region=normandie": 17,
+    "/lieux/?q=atelier&famille=fablab&region=normandie": 18,  # + how each word matches
     "/regions/normandie/": 19,
     "/departements/14/": 19,
     "/partenariats/tig/": 17,
@@ -225,3 +225,21 @@ def test_query_count_is_pinned_and_constant(client, db, django_assert_num_querie
     _grow(60)
     with django_assert_num_queries(PINNED[url]):
         assert client.get(url).status_code == 200
+
+
+def test_typos_use_trigrams_only_for_words_found_nowhere(client, db):
+    montpellier = PlaceFactory(
+        name="Labo Occitan",
+        commune="Montpellier",
+        postcode="34000",
+        insee_code="34172",
+        department=department("34"),
+        families=["fablab"],
+    )
+    PlaceFactory(name="Atelier de Montauban", families=["fablab"])
+    # "fablab" is a known word (full text); "montpelier" is found nowhere: trigrams
+    assert result_names(client.get("/lieux/", {"q": "fablab montpelier"})) == [montpellier.name]
+    # an exact commune or name ranks first among equally matching places
+    PlaceFactory(name="Coworking Montpellier-Est", commune="Castelnau-le-Lez")
+    response = client.get("/lieux/", {"q": "montpellier"})
+    assert result_names(response) == [montpellier.name, "Coworking Montpellier-Est"]

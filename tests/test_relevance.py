@@ -38,7 +38,7 @@ RELEVANCE = [
     ("Réunion fablab", ["FabLab Réunion"]),
     ("reunion fablab", ["FabLab Réunion"]),
     ("guadeloupe", ["Le Fablab de Jarry"]),
-    ("corse fablab", ["Fab Lab Ajaccio"]),
+    ("fablab ajaccio", ["Fab Lab Ajaccio"]),
     ("tiers-lieu gascogne", ["Tiers-Lieu de Gascogne"]),
     ("tiers lieux bigorre", ["La Câblerie - Tiers-Lieux en Bigorre"]),
     ("cablerie", ["La Câblerie - Tiers-Lieux en Bigorre"]),

@@ -22,7 +22,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from places import search
+from places import cache, search
 from places.models import (
     Activity,
     ActivityKind,
@@ -323,13 +323,56 @@ class PlaceFilter(django_filters.FilterSet):
                     data.appendlist(name, value)
         return data
 
-    def facets(self) -> list[Facet]:
+    # Cached figures (places.cache): keyed by the data version and the understood query
+    # -----------------------------------------------------------------------------------------
+
+    @cached_property
+    def data_version(self) -> int:
+        return cache.data_version()
+
+    def cache_parts(self, *extra) -> tuple:
+        """What identifies the result set: the model's base queryset and the valid filters."""
+        data = self._valid_data(with_fixed=True)
+        data.pop("tri", None)
+        return (str(self.queryset.query), sorted(data.lists()), *extra)
+
+    @cached_property
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """Places per option of every filter, under the other filters: one query per filter,
+        computed once per data version and query."""
+        return cache.get_or_compute(
+            "facets", self.data_version, self.cache_parts(), self._compute_facet_counts
+        )
+
+    def _compute_facet_counts(self) -> dict[str, dict[str, int]]:
         data = self.form.cleaned_data
+        counts = {}
+        for name in FACETS:
+            others = self.filter_without_sort(self.queryset, skip=name) if data.get(name) else None
+            counts[name] = self._count(name, others)
+        return counts
+
+    @cached_property
+    def total(self) -> int:
+        return cache.get_or_compute(
+            "total", self.data_version, self.cache_parts(), lambda: self._matching().count()
+        )
+
+    def page_ids(self, bottom: int, top: int) -> list[int]:
+        """The ids of one page of results, in order (cached): the rows are then fetched by id,
+        so a late page costs no more than the first."""
+        return cache.get_or_compute(
+            "page",
+            self.data_version,
+            self.cache_parts(self.sort, bottom, top),
+            lambda: list(self.qs.values_list("pk", flat=True)[bottom:top]),
+        )
+
+    def facets(self) -> list[Facet]:
         facets = []
         for name in FACETS:
             field = self.form.fields[name]
-            others = self.filter_without_sort(self.queryset, skip=name) if data.get(name) else None
-            counts = self._count(name, others)
+            counts = self.facet_counts[name]
             selected = self._selected_values(name)
             options = [
                 Option(value, label, counts.get(value, 0), value in selected)
@@ -340,15 +383,20 @@ class PlaceFilter(django_filters.FilterSet):
 
     def _choices(self, name: str) -> list[tuple[str, str]]:
         """(value in the URL, label) of every option of filter ``name``; one query at most."""
-        cache = self.__dict__.setdefault("_choices_cache", {})
-        if name not in cache:
+        memo = self.__dict__.setdefault("_choices_memo", {})
+        if name not in memo:
             field = self.form.fields[name]
             keys = {"region": "slug", "departement": "code", "partenaire": "slug"}
-            if name in keys:
-                cache[name] = [(getattr(obj, keys[name]), str(obj)) for obj in field.queryset]
+            if name in keys:  # rows of the database: cached with the data version
+                memo[name] = cache.get_or_compute(
+                    "choices",
+                    self.data_version,
+                    (name,),
+                    lambda: [(getattr(obj, keys[name]), str(obj)) for obj in field.queryset],
+                )
             else:
-                cache[name] = [(value, str(label)) for value, label in field.choices if value]
-        return cache[name]
+                memo[name] = [(value, str(label)) for value, label in field.choices if value]
+        return memo[name]
 
     def _selected_values(self, name) -> set[str]:
         return set(self._valid_data(with_fixed=True).getlist(name))

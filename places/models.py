@@ -665,3 +665,18 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.alt_text
+
+
+class DataVersion(models.Model):
+    """One row whose value PostgreSQL increments after any change to the directory's tables
+    (statement triggers, migration 0006): cache keys include it, so a change, made by the admin,
+    an import or plain SQL, makes every cached count and list stale at once."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("version des données")
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.value)

@@ -2,17 +2,20 @@
 go through places.filters.PlaceFilter, so one query string means the same thing everywhere."""
 
 import datetime
+import json
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from places import cache
 from places.filters import PlaceFilter
 from places.models import (
     Activity,
@@ -28,31 +31,59 @@ from places.models import (
 )
 
 
+class DirectoryPaginator(Paginator):
+    """Pages of the directory: the count and each page's ids come from the FilterSet's cached
+    figures, then the page's rows (with their rank and snippet) are fetched by id."""
+
+    def __init__(self, filterset, per_page):
+        super().__init__(filterset.qs, per_page)
+        self.filterset = filterset
+
+    @cached_property
+    def count(self):
+        return self.filterset.total
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = self.filterset.page_ids(bottom, top)
+        rows = {place.pk: place for place in self.object_list.filter(pk__in=ids).order_by()}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
 class HomeView(TemplateView):
     template_name = "places/home.html"
 
     def get_context_data(self, **kwargs):
-        published = Place.objects.published()
-        regions = Region.objects.annotate(
-            place_count=Count(
-                "departments__places",
-                filter=Q(departments__places__status="published"),
-            )
-        ).order_by("name")
-        kinds = dict(
-            Partnership.objects.filter(place__status="published")
-            .values_list("kind")
-            .annotate(n=Count("place", distinct=True))
-        )
+        figures = cache.get_or_compute("home", cache.data_version(), (), home_figures)
+        regions = list(Region.objects.order_by("name"))
+        for region in regions:
+            region.place_count = figures["regions"].get(region.pk, 0)
         return super().get_context_data(
-            place_count=published.count(),
-            partnership_count=Partnership.objects.filter(place__status="published").count(),
+            place_count=figures["places"],
+            partnership_count=figures["partnerships"],
             regions=regions,
             region_count=sum(1 for region in regions if region.place_count),
-            kinds=[(kind, kinds.get(kind.value, 0)) for kind in PartnershipKind],
-            latest=published.with_territory().order_by("-updated_at")[:6],
+            kinds=[(kind, figures["kinds"].get(kind.value, 0)) for kind in PartnershipKind],
+            latest=Place.objects.published().with_territory().order_by("-updated_at")[:6],
             **kwargs,
         )
+
+
+def home_figures() -> dict:
+    published = Place.objects.published()
+    partnerships = Partnership.objects.filter(place__status="published")
+    return {
+        "places": published.count(),
+        "partnerships": partnerships.count(),
+        "regions": dict(
+            published.values_list("department__region").annotate(n=Count("pk")).order_by()
+        ),
+        "kinds": dict(
+            partnerships.values_list("kind").annotate(n=Count("place", distinct=True)).order_by()
+        ),
+    }
 
 
 class PlaceListView(FilterView):
@@ -92,7 +123,7 @@ class PlaceListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Page numbers that are not numbers, or out of range, show the first or last page and
         say so, rather than an error."""
-        paginator = Paginator(queryset, page_size)
+        paginator = DirectoryPaginator(self.filterset, page_size)
         asked = self.request.GET.get(self.page_kwarg, "1")
         try:
             number = min(max(int(asked), 1), paginator.num_pages)
@@ -133,9 +164,14 @@ class PlaceListView(FilterView):
             map_query=filterset.chips_query(),
         )
         if self.preset_values:
-            context["partnership_total"] = Partnership.objects.filter(
-                place__in=filterset.filter_without_sort(filterset.queryset).values("pk")
-            ).count()
+            context["partnership_total"] = cache.get_or_compute(
+                "partnerships",
+                filterset.data_version,
+                filterset.cache_parts(),
+                lambda: Partnership.objects.filter(
+                    place__in=filterset.filter_without_sort(filterset.queryset).values("pk")
+                ).count(),
+            )
         return context
 
     def hidden_facets(self, preset) -> set[str]:
@@ -330,10 +366,17 @@ class MapView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
-        places = filterset.filter_without_sort(filterset.queryset)
+        without = cache.get_or_compute(
+            "without-coordinates",
+            filterset.data_version,
+            filterset.cache_parts(),
+            lambda: filterset.filter_without_sort(filterset.queryset)
+            .filter(latitude__isnull=True)
+            .count(),
+        )
         context.update(
-            total=places.count(),
-            without_coordinates=places.filter(latitude__isnull=True).count(),
+            total=filterset.total,
+            without_coordinates=without,
             chips=filterset.chips(),
             ignored=filterset.ignored,
             query=filterset.chips_query(),
@@ -345,8 +388,18 @@ class MapView(FilterView):
 
 def places_geojson(request):
     """Matching published places with coordinates as a GeoJSON FeatureCollection; ``total`` and
-    ``without_coordinates`` (foreign members) say how many cannot be drawn."""
+    ``without_coordinates`` (foreign members) say how many cannot be drawn. The encoded body is
+    cached per data version and query (it holds no translated text)."""
     filterset = PlaceFilter(request.GET, queryset=Place.objects.published())
+    body = cache.get_or_compute(
+        "geojson", filterset.data_version, filterset.cache_parts(), lambda: _geojson(filterset)
+    )
+    response = HttpResponse(body, content_type="application/geo+json")
+    response["Access-Control-Allow-Origin"] = "*"  # open data
+    return response
+
+
+def _geojson(filterset) -> bytes:
     places = filterset.filter_without_sort(filterset.queryset)
     rows = places.filter(latitude__isnull=False).values_list(
         "name", "slug", "commune", "latitude", "longitude"
@@ -364,17 +417,16 @@ def places_geojson(request):
         }
         for name, slug, commune, lat, lon in rows
     ]
-    total = places.count()
-    response = JsonResponse(
+    return json.dumps(
         {
             "type": "FeatureCollection",
             "features": features,
-            "total": total,
-            "without_coordinates": total - len(features),
-        }
-    )
-    response["Access-Control-Allow-Origin"] = "*"  # open data
-    return response
+            "total": filterset.total,
+            "without_coordinates": filterset.total - len(features),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
 
 
 class AboutView(TemplateView):

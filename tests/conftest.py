@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 from django.utils import translation
 
@@ -20,6 +22,20 @@ def _test_storage(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STATIC_ROOT.mkdir()
     settings.WHITENOISE_USE_FINDERS = True
+    # Local memory whatever REDIS_URL says: each test empties it (tests/test_cache.py uses Redis).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(_test_storage):
+    """Each test starts with an empty cache: a rolled-back test leaves the data version where it
+    was, so a figure cached by one test could otherwise be read by the next. Local memory only:
+    a test using Redis cleans its own keys (clearing would flush the whole Redis database)."""
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
+    yield
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

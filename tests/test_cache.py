@@ -1,0 +1,81 @@
+"""Cached figures: invalidated by any change to the data (triggers bump the data version), never
+shared between languages, and shared by workers through Redis when REDIS_URL is set."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from places import cache
+from places.models import Place, PublicationStatus
+from tests.factories import PlaceFactory, SpaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def count(client, query="famille=fablab"):
+    return client.get("/lieux/?" + query).context["paginator"].count
+
+
+def test_every_kind_of_change_bumps_the_data_version():
+    place = PlaceFactory()
+    before = cache.data_version()
+    SpaceFactory(place=place)
+    assert cache.data_version() > before
+    before = cache.data_version()
+    with connection.cursor() as cursor:  # plain SQL, no Django signal
+        cursor.execute("UPDATE places_place SET name = name || ' !' WHERE id = %s", [place.pk])
+    assert cache.data_version() > before
+
+
+def test_cached_figures_follow_the_data(client):
+    PlaceFactory(families=["fablab"])
+    assert count(client) == 1
+    with CaptureQueriesContext(connection) as again:
+        assert count(client) == 1
+    assert len(again) == 2  # data version and the page's rows: the rest came from the cache
+    PlaceFactory(families=["fablab"])  # through the ORM
+    assert count(client) == 2
+    Place.objects.update(status=PublicationStatus.DRAFT)  # in bulk, like the admin's actions
+    assert count(client) == 0
+    response = client.get("/lieux.geojson", {"famille": "fablab"})
+    assert response.json()["total"] == 0
+
+
+def test_languages_never_share_a_page(client):
+    PlaceFactory(families=["fablab"])
+    french = client.get("/lieux/", {"famille": "fablab"}).text
+    english = client.get("/en/lieux/", {"famille": "fablab"}).text
+    assert "Fablab / atelier de fabrication numérique" in french
+    assert "Fablab / digital fabrication workshop" in english
+    assert "atelier de fabrication" not in english
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en").text.count("Annuaire des tiers-lieux") >= 1
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The Redis server of this machine, under a key prefix of its own (never flushed whole)."""
+    prefix = f"tests-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    from django.core.cache import cache as django_cache
+
+    yield django_cache
+    client = django_cache._cache.get_client()
+    for key in client.keys(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_redis_backend_serves_the_figures(client, redis_cache):
+    PlaceFactory(families=["fablab"])
+    assert count(client) == 1
+    assert any(b"places:total:" in key for key in redis_cache._cache.get_client().keys("*"))
+    with CaptureQueriesContext(connection) as again:
+        assert count(client) == 1
+    assert len(again) == 2

@@ -1,17 +1,20 @@
-"""Caching where it pays: facet counts, result counts, page ids, GeoJSON, home figures.
-
-Only data is cached, never rendered HTML: labels are translated at render time, so one
-language's page is never served in the other. Every key includes the data version
+"""Caching where it pays: whole public pages for anonymous visitors (keyed by language), and
+underneath them the figures that are costly to compute (facet counts, result counts, page ids,
+GeoJSON, home figures; data only, translated at render time). Every key includes the data version
 (places.models.DataVersion), which PostgreSQL triggers increment after any change to the
 directory's tables: whatever makes the change (admin, import, plain SQL), the next request
 computes afresh, in every worker. Backend: Redis when REDIS_URL is set, else local memory
 (settings.CACHES).
 """
 
+import functools
 import hashlib
+import zlib
 
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
+from django.utils import translation
 
 TIMEOUT = 60 * 60  # a safety net; invalidation is by version
 
@@ -36,3 +39,53 @@ def get_or_compute(kind: str, version: int, parts, compute):
         value = compute()
         cache.set(cache_key, value, TIMEOUT)
     return value
+
+
+# Whole public pages
+# ---------------------------------------------------------------------------------------------
+
+PAGE_HEADERS = ("Content-Type", "Content-Language", "Vary", "Access-Control-Allow-Origin")
+
+
+def cached_page(view):
+    """Cache a public view's successful GET responses, compressed, for anonymous visitors.
+
+    The key holds the data version, the language of the request, the host, the full path and
+    the htmx headers: a page is never served in another language, to an htmx request that
+    expects a fragment, or after any change to the data. Signed-in staff (who may preview
+    drafts) always get a fresh page.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "GET" or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        parts = (
+            translation.get_language(),
+            request.get_host(),
+            request.get_full_path(),
+            request.headers.get("HX-Request", ""),
+            request.headers.get("HX-History-Restore-Request", ""),
+            request.headers.get("HX-Boosted", ""),
+        )
+        cache_key = key("response", data_version(), *parts)
+        stored = cache.get(cache_key)
+        if stored is not None:
+            status, headers, body = stored
+            response = HttpResponse(zlib.decompress(body), status=status)
+            for name, value in headers.items():
+                response[name] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        if response.status_code == 200 and not response.streaming:
+            headers = {name: response[name] for name in PAGE_HEADERS if name in response}
+            cache.set(
+                cache_key,
+                (response.status_code, headers, zlib.compress(response.content, 6)),
+                TIMEOUT,
+            )
+        return response
+
+    return wrapper

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
@@ -52,6 +53,7 @@ class DirectoryPaginator(Paginator):
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class HomeView(TemplateView):
     template_name = "places/home.html"
 
@@ -86,6 +88,7 @@ def home_figures() -> dict:
     }
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class PlaceListView(FilterView):
     """The directory: published places filtered by the query string. An htmx request (the
     filters changing) gets the results fragment only; any other the full page."""
@@ -256,6 +259,7 @@ class PartnershipKindView(PlaceListView):
         )
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class PlaceDetailView(DetailView):
     template_name = "places/place_detail.html"
     context_object_name = "place"
@@ -310,6 +314,7 @@ def upcoming_first(activities) -> list[Activity]:
     return upcoming + past
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class PartnerListView(ListView):
     template_name = "places/partner_list.html"
     context_object_name = "partners"
@@ -332,6 +337,7 @@ class PartnerListView(ListView):
         return context
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class PartnerDetailView(DetailView):
     template_name = "places/partner_detail.html"
     context_object_name = "partner"
@@ -353,6 +359,7 @@ class PartnerDetailView(DetailView):
         )
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class MapView(FilterView):
     """The map: the same filters as the directory; the markers come from /lieux.geojson."""
 
@@ -429,6 +436,7 @@ def _geojson(filterset) -> bytes:
     ).encode()
 
 
+@method_decorator(cache.cached_page, name="dispatch")
 class AboutView(TemplateView):
     template_name = "places/about.html"
 

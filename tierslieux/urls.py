@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
@@ -15,6 +16,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page, the admin's included.
     path("favicon.ico", lambda request: redirect(static_url("img/favicon.svg"), permanent=True)),
     path("robots.txt", robots_txt, name="robots"),
+    # Health check (and the benchmark's floor): no database, the whole middleware stack.
+    path("sante/", lambda request: HttpResponse("ok", content_type="text/plain"), name="health"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 urlpatterns += i18n_patterns(

@@ -8,7 +8,7 @@ PORT ?= 8000
 CENSUS := data/cget-tiers-lieux-2019.csv
 MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=staticfiles --ignore=media --ignore=screenshots
 
-.PHONY: run setup test lint fix check messages system-deps clean
+.PHONY: run setup test lint fix check messages system-deps bench clean
 # Debian packages the tests need: the browser the Playwright tests drive (never downloaded by
 # Playwright) and gettext for the translation checks.
 SYSTEM_PACKAGES := chromium gettext
@@ -56,6 +56,12 @@ fix: $(STAMP)
 ## check: lint plus migrations in sync with the models
 check: lint
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+## bench: load test at 1,512 and 100,000 places against a floor and a peer; writes docs/performance.md
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	DJANGO_DEBUG=1 $(BIN)/python manage.py bench --sizes 1512,100000 --write docs/performance.md
 
 ## messages: refresh the English catalogue from the code, then compile it (commit both files)
 messages: $(STAMP) system-deps

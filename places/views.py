@@ -393,6 +393,7 @@ class MapView(FilterView):
         return context
 
 
+@cache.cached_page
 def places_geojson(request):
     """Matching published places with coordinates as a GeoJSON FeatureCollection; ``total`` and
     ``without_coordinates`` (foreign members) say how many cannot be drawn. The encoded body is

@@ -204,7 +204,7 @@ PINNED = {
     "/partenaires/": (2, 1, 2),
     "/partenaires/spip-du-calvados/": (3, 1, 3),
     "/carte/?region=normandie": (6, 1, 4),
-    "/lieux.geojson?region=normandie": (4, 2, 2),
+    "/lieux.geojson?region=normandie": (5, 1, 3),
     "/a-propos/": (2, 1, 2),
 }
 

@@ -3,12 +3,12 @@
 In a database of its own (``tierslieux_bench``, on the same PostgreSQL server as the project),
 with production settings (debug off) and gunicorn (tierslieux/gunicorn.conf.py), wrk drives each
 page type for a few seconds and reports p50 / p95 / p99 latency and throughput, at each size (the
-1,512 real places, then with synthetic places up to 100,000). In the same run: the floor (``/sante/``,
-a view doing nothing, through the same middleware) and the peer (the Django admin changelist
-searching the same words over the same places, logged in). Each figure is given as a ratio to the
-floor, each search as a ratio to the peer; the first (uncached) request of each page is timed too.
-The relevance set is checked at each size, the workers' memory read after each run, and the
-results replace the generated part of docs/performance.md.
+1,512 real places, then with synthetic places up to 100,000). In the same run: the floor
+(``/sante/``, a view doing nothing, through the same middleware) and the peer (the Django admin
+changelist searching the same words over the same places, logged in). Each figure is given as a
+ratio to the floor, each search as a ratio to the peer; the first (uncached) request of each page
+is timed too. The relevance set is checked at each size, the workers' memory read after each
+run, and the results replace the generated part of docs/performance.md.
 """
 
 import json
@@ -83,7 +83,10 @@ end
 
 
 class Command(BaseCommand):
-    help = "Mesure les pages sous charge (wrk, gunicorn) à 1 512 et 100 000 lieux ; voir docs/performance.md."
+    help = (
+        "Mesure les pages sous charge (wrk, gunicorn) à 1 512 et 100 000 lieux ; "
+        "voir docs/performance.md."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="1512,100000", help="Nombres de lieux (total)")
@@ -204,7 +207,8 @@ class Command(BaseCommand):
                 "user = get_user_model().objects.create_superuser('bench', None, None); "
                 "s = SessionStore(); s[SESSION_KEY] = str(user.pk); "
                 "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
-                "s[HASH_SESSION_KEY] = user.get_session_auth_hash(); s.create(); print(s.session_key)",
+                "s[HASH_SESSION_KEY] = user.get_session_auth_hash(); s.create(); "
+                "print(s.session_key)",
             )
             .strip()
             .splitlines()[-1]
@@ -370,7 +374,8 @@ class Command(BaseCommand):
             lines += [
                 f"### {size:,} places".replace(",", " "),
                 "",
-                "| page | p50 ms | p95 ms | p99 ms | req/s | p50 ÷ floor | vs admin (p50) | first request ms |",
+                "| page | p50 ms | p95 ms | p99 ms | req/s | p50 ÷ floor | vs admin (p50) "
+                "| first request ms |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|",
             ]
             for key, label, _path, _kind in SCENARIOS:

@@ -35,6 +35,7 @@ from django.db import connection
 
 DATABASE = "tierslieux_bench"
 REAL_PLACES = 1512
+BENCH_PREFIX = "tierslieux-bench"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 LONG_QUERY = "tiers lieu coworking " * 500  # 10,500 characters
 ALL_FILTERS = (
@@ -67,6 +68,7 @@ SCENARIOS = [
     ("peer_rare", "Peer: admin search, rare word", "/admin/places/place/?q=colombelles", "peer"),
     ("peer_typo", "Peer: admin search, typo", "/admin/places/place/?q=montpelier", "peer"),
 ]
+WORKERS = (os.cpu_count() or 1) * 2 + 1
 PEER_OF = {"search_common": "peer_common", "search_rare": "peer_rare", "search_typo": "peer_typo"}
 PAGE_TARGETS = ("list", "list_filters", "place")  # p50 ≤ 8 × floor
 WRK_SCRIPT = """
@@ -80,6 +82,15 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """
+
+
+def _redis_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -110,6 +121,7 @@ class Command(BaseCommand):
         self.env = self._environment()
         started = time.monotonic()
         try:
+            self._clear_bench_cache()
             self._create_database()
             self._prepare()
             runs = {}
@@ -118,6 +130,7 @@ class Command(BaseCommand):
                 runs[size] = self._measure(size)
             report = self._report(runs, sizes, time.monotonic() - started)
         finally:
+            self._clear_bench_cache()
             if not keep:
                 self._drop_database()
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -176,9 +189,22 @@ class Command(BaseCommand):
             DJANGO_STATIC_ROOT=str(self.workdir / "static"),
             DJANGO_MEDIA_ROOT=str(self.workdir / "media"),
             DJANGO_LOG_LEVEL="ERROR",
-            CACHE_KEY_PREFIX="tierslieux-bench",
+            CACHE_KEY_PREFIX=BENCH_PREFIX,
         )
+        if not env.get("REDIS_URL") and _redis_answers("127.0.0.1", 6379):
+            env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        self.redis_url = env.get("REDIS_URL")
         return env
+
+    def _clear_bench_cache(self):
+        """Remove this benchmark's keys from Redis (never the whole database)."""
+        if not self.redis_url:
+            return
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        for key in client.scan_iter(f"{BENCH_PREFIX}:*"):
+            client.delete(key)
 
     def _manage(self, *arguments, capture=False) -> str:
         result = subprocess.run(
@@ -317,7 +343,10 @@ class Command(BaseCommand):
                 path = path.format(last=last)
                 auth = cookie if kind == "peer" else None
                 cold = self._request(path, auth)  # the first request: nothing cached yet
-                self._wrk(path, auth, 1)  # warm every worker
+                # Warm up long enough for every worker to have computed the page once (with a
+                # local-memory cache each worker computes it; with Redis the first did).
+                warm = 1 if self.redis_url else min(20, 1 + math.ceil(cold * WORKERS / 1000))
+                self._wrk(path, auth, warm)
                 result = self._wrk(path, auth, self.duration)
                 result["cold_ms"] = cold
                 results[key] = result
@@ -357,8 +386,8 @@ class Command(BaseCommand):
             f"PostgreSQL {postgres}; Python {platform.python_version()}, Django "
             f"{django.get_version()}; gunicorn with (2 × cores) + 1 sync workers; wrk "
             f"{self.threads} threads, {self.connections} connections, {self.duration} s per "
-            f"measure after a 1 s warm-up, on the same machine; cache: "
-            f"{'Redis' if os.environ.get('REDIS_URL') else 'local memory'}."
+            f"measure after a warm-up, on the same machine; cache: "
+            f"{'Redis (shared by the workers)' if self.redis_url else 'local memory'}."
         )
 
     def _report(self, runs: dict, sizes: list[int], elapsed: float) -> str:

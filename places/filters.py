@@ -417,11 +417,7 @@ class PlaceFilter(django_filters.FilterSet):
         elif name == "famille":
             return _unnest_counts(ids, "places_place", "families", "id")
         elif name == "espace":
-            rows = (
-                Space.objects.filter(place__in=ids)
-                .values_list("kind")
-                .annotate(n=Count("place", distinct=True))
-            )
+            return _distinct_counts(Space.objects.filter(place__in=ids), "kind")
         elif name == "ouvert":
             return {"1": places.filter(open_to_public=True).count()}
         elif name in PARTNERSHIP_PARAMS:
@@ -441,7 +437,7 @@ class PlaceFilter(django_filters.FilterSet):
                 "partenaire": "partner__slug",
                 "niveau": "partner__level",
             }
-            rows = partnerships.values_list(column[name]).annotate(n=Count("place", distinct=True))
+            return _distinct_counts(partnerships, column[name])
         else:  # activities
             activities = Activity.objects.filter(place__in=ids)
             if name == "public":
@@ -452,7 +448,7 @@ class PlaceFilter(django_filters.FilterSet):
                 )
             if data.get("public"):
                 activities = activities.filter(audiences__overlap=list(data["public"]))
-            rows = activities.values_list("kind").annotate(n=Count("place", distinct=True))
+            return _distinct_counts(activities, "kind")
         return dict(rows)
 
     def chips_query(self) -> str:
@@ -493,13 +489,31 @@ class PlaceFilter(django_filters.FilterSet):
         return self._facets
 
 
+def _distinct_counts(rows, column: str) -> dict[str, int]:
+    """Places per value of ``column`` among ``rows`` (spaces, partnerships, activities): the
+    distinct (value, place) pairs, hashed, then counted; count(DISTINCT) would sort them."""
+    sql, params = rows.values_list(column, "place_id").distinct().order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT value, count(*) FROM ({sql}) AS pairs(value, place) GROUP BY 1", params
+        )
+        return dict(cursor.fetchall())
+
+
 def _unnest_counts(ids, table: str, column: str, place_column: str) -> dict[str, int]:
     """Places per element of an array column, for the rows whose id is in ``ids``."""
     sql, params = ids.query.sql_with_params()
-    query = (
-        f"SELECT element, count(DISTINCT t.{place_column}) FROM {table} AS t, "
-        f"unnest(t.{column}) AS element WHERE t.id IN ({sql}) GROUP BY element"
-    )
+    if place_column == "id":  # an array holds each element once: one row per place already
+        query = (
+            f"SELECT element, count(*) FROM {table} AS t, unnest(t.{column}) AS element "
+            f"WHERE t.id IN ({sql}) GROUP BY element"
+        )
+    else:
+        query = (
+            f"SELECT element, count(*) FROM (SELECT DISTINCT element, t.{place_column} "
+            f"FROM {table} AS t, unnest(t.{column}) AS element WHERE t.id IN ({sql})) AS pairs "
+            "GROUP BY element"
+        )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return dict(cursor.fetchall())

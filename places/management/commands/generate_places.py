@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from places.synthetic import SOURCE_NAME, delete_generated, generate
+from places.synthetic import SOURCE_NAME, delete_generated, generate, vacuum_analyze
 
 
 class Command(BaseCommand):
@@ -27,6 +27,7 @@ class Command(BaseCommand):
             raise CommandError("Indiquez --count N (N > 0) ou --delete.")
         started = time.monotonic()
         result = generate(count, seed=seed)
+        vacuum_analyze()
         self.stdout.write(
             f"{result.places} lieux synthétiques ajoutés ({result.spaces} espaces, "
             f"{result.partnerships} partenariats, {result.activities} activités, "

@@ -302,7 +302,7 @@ class Command(BaseCommand):
     # -----------------------------------------------------------------------------------------
 
     def _request(self, path: str, cookie: str | None) -> float:
-        request = urllib.request.Request(self.base + path)
+        request = urllib.request.Request(self.base + path, headers={"Accept-Encoding": "gzip"})
         if cookie:
             request.add_header("Cookie", cookie)
         started = time.perf_counter()
@@ -323,6 +323,8 @@ class Command(BaseCommand):
             "-s",
             str(self.workdir / "report.lua"),
         ]
+        # What a browser sends: compressed responses are welcome.
+        command += ["-H", "Accept-Encoding: gzip"]
         if cookie:
             command += ["-H", f"Cookie: {cookie}"]
         output = subprocess.run(
@@ -385,7 +387,8 @@ class Command(BaseCommand):
             f"{os.cpu_count()} cores ({cpu}), {int(memory.group(1)) / 1024 / 1024:.0f} GB RAM; "
             f"PostgreSQL {postgres}; Python {platform.python_version()}, Django "
             f"{django.get_version()}; gunicorn with (2 × cores) + 1 sync workers; wrk "
-            f"{self.threads} threads, {self.connections} connections, {self.duration} s per "
+            f"{self.threads} threads, {self.connections} connections (sending Accept-Encoding: "
+            f"gzip, as browsers do), {self.duration} s per "
             f"measure after a warm-up, on the same machine; cache: "
             f"{'Redis (shared by the workers)' if self.redis_url else 'local memory'}."
         )

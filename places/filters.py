@@ -16,6 +16,7 @@ from functools import cached_property
 
 import django_filters
 from django import forms
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef
 from django.http import QueryDict
@@ -52,6 +53,8 @@ SORT_ORDER = {
     "surface": [F("built_area").desc(nulls_last=True), "name", "pk"],
 }
 PARTNERSHIP_PARAMS = ["partenariat", "partenaire", "niveau", "partenariat_actif"]
+# Up to this many places matching the words, counts and facets reuse their ids.
+SMALL_MATCH = 5000
 ACTIVITY_PARAMS = ["activite", "public"]
 # Filters shown with counts, in the order of the page.
 FACETS = [
@@ -208,11 +211,23 @@ class PlaceFilter(django_filters.FilterSet):
         return search.word_plan(self.search_query.words)
 
     def filter_queryset(self, queryset):
-        queryset = self.filter_without_sort(queryset)
+        queryset = self.filter_without_sort(queryset, ranked=True)
         return queryset.order_by(*self.ordering())
 
-    def filter_without_sort(self, queryset, skip: str | None = None):
-        """The matching places, unordered; ``skip`` leaves one filter out (for its facet)."""
+    @cached_property
+    def search_ids(self) -> list[int] | None:
+        """The ids of the places matching the words alone, when there are at most SMALL_MATCH
+        of them: counts and facets then select by id rather than evaluate the search again in
+        each of their queries (a typo's trigram condition is the costly part)."""
+        if not self.search_query:
+            return None
+        matching = search.search(self.queryset, self.search_query, self.search_plan)
+        ids = list(matching.order_by().values_list("pk", flat=True)[: SMALL_MATCH + 1])
+        return ids if len(ids) <= SMALL_MATCH else None
+
+    def filter_without_sort(self, queryset, skip: str | None = None, ranked: bool = False):
+        """The matching places, unordered; ``skip`` leaves one filter out (for its facet);
+        ``ranked`` annotates the search's rank and snippet (for the list itself)."""
         data = {
             name: value
             for name, value in self.form.cleaned_data.items()
@@ -221,7 +236,10 @@ class PlaceFilter(django_filters.FilterSet):
         for name, value in data.items():
             queryset = self.filters[name].filter(queryset, value)
         if skip != "q" and self.search_query:
-            queryset = search.search(queryset, self.search_query, self.search_plan)
+            if not ranked and self.search_ids is not None:
+                queryset = queryset.filter(pk__in=self.search_ids)
+            else:
+                queryset = search.search(queryset, self.search_query, self.search_plan)
         partnerships = Partnership.objects.filter(place=OuterRef("pk"))
         if data.get("partenariat"):
             partnerships = partnerships.filter(kind__in=data["partenariat"])
@@ -492,7 +510,12 @@ class PlaceFilter(django_filters.FilterSet):
 def _distinct_counts(rows, column: str) -> dict[str, int]:
     """Places per value of ``column`` among ``rows`` (spaces, partnerships, activities): the
     distinct (value, place) pairs, hashed, then counted; count(DISTINCT) would sort them."""
-    sql, params = rows.values_list(column, "place_id").distinct().order_by().query.sql_with_params()
+    try:
+        sql, params = (
+            rows.values_list(column, "place_id").distinct().order_by().query.sql_with_params()
+        )
+    except EmptyResultSet:  # nothing can match (no place id to select)
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT value, count(*) FROM ({sql}) AS pairs(value, place) GROUP BY 1", params
@@ -502,7 +525,10 @@ def _distinct_counts(rows, column: str) -> dict[str, int]:
 
 def _unnest_counts(ids, table: str, column: str, place_column: str) -> dict[str, int]:
     """Places per element of an array column, for the rows whose id is in ``ids``."""
-    sql, params = ids.query.sql_with_params()
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:  # nothing can match (no place id to select)
+        return {}
     if place_column == "id":  # an array holds each element once: one row per place already
         query = (
             f"SELECT element, count(*) FROM {table} AS t, unnest(t.{column}) AS element "

@@ -195,8 +195,8 @@ PINNED = {
     # département / partner options. The same again is the cached page: the data version only.
     # The same filters at another address (?page=1) reuse the cached figures.
     "/lieux/": (19, 1, 3),
-    # + how each word matches, + validating region=normandie (both on every computed page)
-    "/lieux/?q=atelier&famille=fablab&region=normandie": (21, 1, 5),
+    # + how each word matches, the ids matching the words, validating region=normandie
+    "/lieux/?q=atelier&famille=fablab&region=normandie": (22, 1, 5),
     "/regions/normandie/": (22, 1, 5),  # + the région, its partnership count
     "/departements/14/": (22, 1, 5),
     "/partenariats/tig/": (20, 1, 3),

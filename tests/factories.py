@@ -40,6 +40,26 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     longitude = -0.37
 
 
+# Communes outside the factory's default (Caen, Calvados): (INSEE code, postcode, département)
+COMMUNES = {
+    "Lyon": ("69381", "69001", "69"),
+    "Ajaccio": ("2A004", "20000", "2A"),
+    "Montpellier": ("34172", "34000", "34"),
+}
+
+
+def place_in(commune: str, **fields) -> Place:
+    """A place in one of COMMUNES, with its INSEE code, postcode and département."""
+    insee_code, postcode, code = COMMUNES[commune]
+    return PlaceFactory(
+        commune=commune,
+        insee_code=insee_code,
+        postcode=postcode,
+        department=department(code),
+        **fields,
+    )
+
+
 class SpaceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Space

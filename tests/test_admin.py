@@ -17,7 +17,7 @@ from tests.factories import (
     PlaceFactory,
     SpaceFactory,
     UserFactory,
-    department,
+    place_in,
 )
 from tests.test_photos import image_bytes
 
@@ -206,12 +206,9 @@ def test_bad_photo_upload_shows_an_error_and_stores_nothing(editor):
 def test_changelist_filters_and_search(moderator):
     caen = PlaceFactory(name="Atelier de Caen", families=["fablab"])
     PartnershipFactory(place=caen, kind="tig", partner=PartnerFactory(level="justice"))
-    PlaceFactory(
+    place_in(
+        "Lyon",
         name="Cowork Lyon",
-        commune="Lyon",
-        postcode="69001",
-        insee_code="69381",
-        department=department("69"),
     )
     url = reverse("admin:places_place_changelist")
 

@@ -11,7 +11,7 @@ from tests.factories import (
     PartnershipFactory,
     PlaceFactory,
     SpaceFactory,
-    department,
+    place_in,
 )
 
 
@@ -33,12 +33,9 @@ def small(db):
         families=["coworking", "fablab"],
         summary="Un coworking avec un atelier de couture.",
     )
-    lyon = PlaceFactory(
+    lyon = place_in(
+        "Lyon",
         name="Cowork Lyon",
-        commune="Lyon",
-        postcode="69001",
-        insee_code="69381",
-        department=department("69"),
         families=["coworking"],
     )
     spip = PartnerFactory(name="SPIP du Calvados", slug="spip-du-calvados", level="justice")
@@ -233,12 +230,9 @@ def test_query_count_is_pinned_and_constant(client, db, django_assert_num_querie
 
 
 def test_typos_use_trigrams_only_for_words_found_nowhere(client, db):
-    montpellier = PlaceFactory(
+    montpellier = place_in(
+        "Montpellier",
         name="Labo Occitan",
-        commune="Montpellier",
-        postcode="34000",
-        insee_code="34172",
-        department=department("34"),
         families=["fablab"],
     )
     PlaceFactory(name="Atelier de Montauban", families=["fablab"])

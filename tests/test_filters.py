@@ -12,7 +12,7 @@ from tests.factories import (
     PartnershipFactory,
     PlaceFactory,
     SpaceFactory,
-    department,
+    place_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,21 +28,15 @@ def names(client, query: str) -> list[str]:
 def places():
     today = datetime.date.today()
     caen = PlaceFactory(name="Fablab de Caen", families=["fablab"], open_to_public=True)
-    lyon = PlaceFactory(
+    lyon = place_in(
+        "Lyon",
         name="Cowork Lyon",
-        commune="Lyon",
-        postcode="69001",
-        insee_code="69381",
-        department=department("69"),
         families=["coworking"],
         built_area=300,
     )
-    ajaccio = PlaceFactory(
+    ajaccio = place_in(
+        "Ajaccio",
         name="Atelier Ajaccio",
-        commune="Ajaccio",
-        postcode="20000",
-        insee_code="2A004",
-        department=department("2A"),
         families=["ateliers-artisanaux", "culturel"],
         built_area=1200,
     )

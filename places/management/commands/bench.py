@@ -101,7 +101,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--sizes", default="1512,100000", help="Nombres de lieux (total)")
-        parser.add_argument("--duration", type=int, default=6, help="Secondes par mesure")
+        parser.add_argument("--duration", type=int, default=8, help="Secondes par mesure")
         parser.add_argument("--connections", type=int, default=8)
         parser.add_argument("--threads", type=int, default=2)
         parser.add_argument("--write", type=Path, help="docs/performance.md à mettre à jour")
@@ -249,6 +249,10 @@ class Command(BaseCommand):
         if size > current:
             self.stdout.write(f"Lieux synthétiques : +{size - current}…")
             self.stdout.write(self._manage("generate_places", "--count", str(size - current)))
+        # Let the bulk load's aftermath (checkpoint, autovacuum) pass before measuring.
+        with self._admin_connection() as admin:
+            admin.execute("CHECKPOINT")
+        time.sleep(5)
 
     def _free_port(self) -> int:
         with socket.socket() as sock:

@@ -6,7 +6,7 @@ partnerships (kind, partner, partner level, active today) hold for one and the s
 conditions on activities (kind, audience) for one and the same activity. A parameter with an
 unknown value is ignored, and the form's errors say which and why.
 
-``facets()`` counts, for every option of every filter, how many places it would give under the
+``facets`` counts, for every option of every filter, how many places it would give under the
 other active filters (one query per filter, whatever the number of places or options), and
 ``chips()`` lists the active values with the URL that removes each.
 """
@@ -373,7 +373,10 @@ class PlaceFilter(django_filters.FilterSet):
     @cached_property
     def total(self) -> int:
         return cache.get_or_compute(
-            "total", self.data_version, self.cache_parts(), lambda: self._matching().count()
+            "total",
+            self.data_version,
+            self.cache_parts(),
+            lambda: self.filter_without_sort(self.queryset).count(),
         )
 
     def page_ids(self, bottom: int, top: int) -> list[int]:
@@ -386,7 +389,9 @@ class PlaceFilter(django_filters.FilterSet):
             lambda: list(self.qs.values_list("pk", flat=True)[bottom:top]),
         )
 
+    @cached_property
     def facets(self) -> list[Facet]:
+        """Every filter with its options, their counts and whether they are selected."""
         facets = []
         for name in FACETS:
             field = self.form.fields[name]
@@ -419,13 +424,12 @@ class PlaceFilter(django_filters.FilterSet):
     def _selected_values(self, name) -> set[str]:
         return set(self._valid_data(with_fixed=True).getlist(name))
 
-    def _matching(self):
-        return self.filter_without_sort(self.queryset)
-
     def _count(self, name: str, places) -> dict[str, int]:
         """Places per option of filter ``name`` among ``places`` (the current results when
         ``None``), in one query."""
-        places = (self._matching() if places is None else places).order_by()
+        if places is None:
+            places = self.filter_without_sort(self.queryset)
+        places = places.order_by()
         data = self.form.cleaned_data
         ids = places.values("pk")
         if name == "region":
@@ -499,12 +503,6 @@ class PlaceFilter(django_filters.FilterSet):
                     )
                 )
         return chips
-
-    @property
-    def facets_cache(self) -> list[Facet]:
-        if not hasattr(self, "_facets"):
-            self._facets = self.facets()
-        return self._facets
 
 
 def _distinct_counts(rows, column: str) -> dict[str, int]:

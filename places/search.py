@@ -16,6 +16,7 @@ trigram word similarity (a typo). French stop words ("le", "de") are not require
 ranked by ``ts_rank`` (plus trigram similarity for the words matched despite a typo).
 """
 
+import functools
 import json
 import re
 import unicodedata
@@ -153,8 +154,10 @@ def search(queryset, query: Query, plan: dict[str, str] | None = None):
     )
 
 
+@functools.cache
 def labels_json(choices) -> str:
-    """Vocabulary keys mapped to their French and English labels, for the stored documents."""
+    """Vocabulary keys mapped to their French and English labels, for the stored documents
+    (the vocabularies are fixed: computed once per process)."""
     labels = {}
     for choice in choices:
         names = []

@@ -155,7 +155,7 @@ class PlaceListView(FilterView):
                     label = next(chip.label for chip in chips if chip.name == name)
                     suggestions.append((label, filterset.query_without(name), count))
         context.update(
-            facets=filterset.facets_cache,
+            facets=filterset.facets,
             hidden_facets=self.hidden_facets(self.preset_values),
             chips=chips,
             suggestions=suggestions,

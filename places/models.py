@@ -680,3 +680,24 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return str(self.value)
+
+
+class SearchWord(models.Model):
+    """A word the published places contain (unaccented, lower-case), with how many places hold
+    it: the dictionary a search corrects typos against (places.search.plan), kept current by
+    places.search.refresh_search."""
+
+    word = models.CharField(_("mot"), max_length=100, primary_key=True)
+    places = models.PositiveIntegerField(_("lieux"), default=0)
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = _("mot du dictionnaire de recherche")
+        verbose_name_plural = _("mots du dictionnaire de recherche")
+        default_permissions = ()
+        indexes = [
+            GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="searchword_word_trgm")
+        ]
+
+    def __str__(self):
+        return self.word

@@ -6,14 +6,19 @@ of its parts changes (places.signals) and after an import:
 * ``search_vector``: a tsvector in the ``tierslieux_fr`` configuration (``unaccent`` then the
   French stemmer, created by migration 0004), weighted A name, B territory and families,
   C summary, spaces, partners and activities, D description and former use;
-* ``search_text``: the same short fields unaccented and lower-cased, for the trigram fallback
-  (``pg_trgm``) that lets typos still find a place ("colombeles", "fablab renes").
+* ``search_text``: the same short fields unaccented and lower-cased (the admin's trigram
+  index, and the source of the dictionary below).
+
+The dictionary (``SearchWord``) holds the words the published places contain (names, territory,
+families, partners, summaries), unaccented, with how many places hold each, under a trigram
+index: a few thousand rows, whatever the number of places.
 
 A query is cut into words (letters and digits only, so tsquery syntax such as ``!(&:*`` cannot
-reach PostgreSQL); every word must match: as a prefix of a stemmed word ("cowork" finds
-"coworking") when some published place has it, otherwise, for words of four letters or more, by
-trigram word similarity (a typo). French stop words ("le", "de") are not required. Results are
-ranked by ``ts_rank`` (plus trigram similarity for the words matched despite a typo).
+reach PostgreSQL); every word must match, as a prefix of a stemmed word ("cowork" finds
+"coworking"). A word that no published place holds is first corrected against the dictionary
+("montpelier" → "montpellier", "coworkig" → "coworking"), then searched like any other word: a
+typo costs what a correct word costs, never a scan of every place. French stop words ("le",
+"de") are not required. Results are ranked by ``ts_rank``.
 """
 
 import functools
@@ -26,8 +31,8 @@ from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
-    TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -40,13 +45,18 @@ from django.db.models import (
     When,
 )
 from django.utils import translation
+from pyroaring import BitMap
 
-from places.models import Family, PartnershipKind
+from places.models import Family, PartnershipKind, Place, PublicationStatus, SearchWord
 
 CONFIG = "tierslieux_fr"
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
-TRIGRAM_MIN_LENGTH = 4
+# Shorter unknown words are not corrected (too many close words): they match nothing.
+CORRECTION_MIN_LENGTH = 4
+# How much the number of places holding a word weighs against its closeness (trigram
+# similarity, 0 to 1) when correcting: near ties go to the common word.
+FREQUENCY_WEIGHT = 0.02
 # Marks around matched words in a snippet; turned into <mark> after HTML escaping.
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 
@@ -82,64 +92,98 @@ def _tsquery(words, operator) -> SearchQuery:
     return SearchQuery(text, config=CONFIG, search_type="raw")
 
 
-def word_plan(words) -> dict[str, str]:
-    """How each word will match, decided in one query: ``stop`` (a French stop word, not
-    required), ``text`` (found as a prefix of a stemmed word of some published place: full-text
-    match), ``typo`` (not found, four letters or more: trigram word similarity), or ``text`` again
-    for a short word found nowhere (it then matches nothing, honestly)."""
-    checks, params = [], []
+@dataclass(frozen=True)
+class Plan:
+    """How the words of a query are searched: ``terms`` in full text (the words as typed, or
+    corrected), ``corrections`` (typed → corrected), ``unknown`` (words found nowhere and
+    without a correction: they match nothing). French stop words are not required."""
+
+    terms: tuple[str, ...] = ()
+    # every word, corrected, stop words included: to recognise a query that is a place's name
+    words: tuple[str, ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+def plan(words, correct: bool = True, published: bool = True) -> Plan:
+    """Decide, in one query, how each word matches: a stop word is dropped; a word found as a
+    prefix of a stemmed word of some published place is searched as typed; any other word of
+    four letters or more is corrected against the dictionary (``SearchWord``: the words the
+    places contain, with how many places hold each), when ``correct``. The dictionary is a few
+    thousand rows whatever the number of places: a correction costs a few milliseconds.
+    ``published``: a word counts as found when a published place holds it (the public pages);
+    otherwise when any place does (the admin, which finds drafts too)."""
+    if not words:
+        return Plan()
+    table = Place._meta.db_table
+    scope = [PublicationStatus.PUBLISHED.value] if published else list(PublicationStatus.values)
+    columns, params = [], []
     for word in words:
         tsquery = f"to_tsquery('{CONFIG}', %s)"
-        checks.append(
-            f"numnode({tsquery}) = 0, EXISTS (SELECT 1 FROM places_place WHERE status = "
-            f"'published' AND search_vector @@ {tsquery})"
+        columns.append(
+            f"numnode({tsquery}) = 0, EXISTS (SELECT 1 FROM {table} WHERE status = ANY(%s) "
+            f"AND search_vector @@ {tsquery})"
         )
-        params += [f"{word}:*", f"{word}:*"]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(checks), params)
-        row = cursor.fetchone()
-    plan = {}
-    for index, word in enumerate(words):
-        is_stop, found = row[2 * index], row[2 * index + 1]
-        if is_stop:
-            plan[word] = "stop"
-        elif found or len(word) < TRIGRAM_MIN_LENGTH:
-            plan[word] = "text"
+        params += [f"{word}:*", scope, f"{word}:*"]
+        if correct and len(word) >= CORRECTION_MIN_LENGTH:
+            # The closest words, ties (and near ties) going to the word most places hold:
+            # "coworkig" is corrected to "coworking" (70,000 places), not "coworkin" (2).
+            columns.append(
+                f"(SELECT w.word FROM {SearchWord._meta.db_table} AS w WHERE w.word %% %s "
+                "ORDER BY similarity(w.word, %s) + %s * ln(1 + w.places) DESC, w.word LIMIT 1)"
+            )
+            params += [_plain(word)] * 2 + [FREQUENCY_WEIGHT]
         else:
-            plan[word] = "typo"
-    return plan
+            columns.append("NULL")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        row = cursor.fetchone()
+    terms, all_words, corrections, unknown = [], [], [], []
+    for index, word in enumerate(words):
+        is_stop, found, correction = row[3 * index : 3 * index + 3]
+        if is_stop:
+            all_words.append(word)
+        elif found or len(word) < CORRECTION_MIN_LENGTH or not correct:
+            terms.append(word)
+            all_words.append(word)
+        elif correction:
+            terms.append(correction)
+            all_words.append(correction)
+            corrections.append((word, correction))
+        else:
+            unknown.append(word)
+    return Plan(tuple(dict.fromkeys(terms)), tuple(all_words), tuple(corrections), tuple(unknown))
 
 
-def search(queryset, query: Query, plan: dict[str, str] | None = None):
-    """``queryset`` narrowed to the places matching every word, annotated with ``rank`` and
-    ``snippet`` (summary or description around the matched words). One query decides how each
-    word matches (``word_plan``, pass it to reuse it); the search itself is part of the
-    queryset's own query."""
-    if not query:
-        return queryset
-    plan = plan or word_plan(query.words)
-    text_words = [word for word in query.words if plan[word] == "text"]
-    typo_words = [word for word in query.words if plan[word] == "typo"]
-    for word in text_words:
+def search(queryset, plan: Plan):
+    """``queryset`` narrowed to the places matching every word of the plan (an unknown word
+    matches nothing), annotated with ``rank``."""
+    if plan.unknown:
+        queryset = queryset.none()
+    terms = plan.terms
+    for word in terms:
         queryset = queryset.filter(search_vector=_tsquery([word], ""))
-    for word in typo_words:
-        queryset = queryset.filter(search_text__trigram_word_similar=_plain(word))
     # Relevance: the weighted text rank (the name weighs most), once more for the words found
-    # next to each other in order ("france travail"), plus, for words matched despite a typo,
-    # how closely they were found.
+    # next to each other in order ("france travail"), plus one when the query is exactly the
+    # place's name or commune.
     rank = Value(0.0)
-    if text_words:
-        rank = SearchRank(F("search_vector"), _tsquery(text_words, "|"))
-        if len(text_words) > 1:
-            rank += SearchRank(F("search_vector"), _tsquery(text_words, "<->"))
-    for word in typo_words:
-        rank += TrigramWordSimilarity(_plain(word), "search_text")
-    key = "|" + " ".join(_plain(word) for word in query.words) + "|"
+    if terms:
+        rank = SearchRank(F("search_vector"), _tsquery(terms, "|"))
+        if len(terms) > 1:
+            rank += SearchRank(F("search_vector"), _tsquery(terms, "<->"))
+    key = "|" + " ".join(_plain(word) for word in plan.words) + "|"
     rank += Case(When(search_key__contains=key, then=Value(1.0)), default=Value(0.0))
-    highlighted = _tsquery(text_words or query.words, "|")
+    return queryset.annotate(rank=ExpressionWrapper(rank, output_field=FloatField()))
+
+
+def with_snippet(queryset, plan: Plan):
+    """Each place annotated with ``snippet``: its summary or description around the matched
+    words (marked with MARK_START / MARK_STOP). For a page of results, never a whole set."""
+    if not plan.terms:
+        return queryset
     snippet = SearchHeadline(
         Func(Value(" "), F("summary"), F("description"), function="concat_ws"),
-        highlighted,
+        _tsquery(plan.terms, "|"),
         config=CONFIG,
         start_sel=MARK_START,
         stop_sel=MARK_STOP,
@@ -148,10 +192,21 @@ def search(queryset, query: Query, plan: dict[str, str] | None = None):
         max_fragments=2,
         fragment_delimiter=" … ",
     )
-    return queryset.annotate(
-        rank=ExpressionWrapper(rank, output_field=FloatField()),
-        snippet=ExpressionWrapper(snippet, output_field=TextField()),
-    )
+    return queryset.annotate(snippet=ExpressionWrapper(snippet, output_field=TextField()))
+
+
+def matching_ids(plan: Plan) -> BitMap:
+    """The ids of the published places matching every word, as a bitmap (places.facets)."""
+    places = search(Place.objects.published(), plan).order_by()
+    try:
+        sql, params = places.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a word that matches nothing
+        return BitMap()
+    with connection.cursor() as cursor:
+        # one row holding every id: far faster to transfer than one row per place
+        cursor.execute(f"SELECT array_agg(pk.id) FROM ({sql}) AS pk(id)", params)
+        ids = cursor.fetchone()[0]
+    return BitMap(ids or [])
 
 
 @functools.cache
@@ -204,9 +259,44 @@ WHERE TRUE
 """
 
 
+# The words of a place that typos are corrected to (places.search.plan): its short fields.
+DICTIONARY_DOCUMENT = (
+    "to_tsvector('simple', concat_ws(' ', p.search_text, lower(unaccent(p.summary))))"
+)
+DICTIONARY_WORD = "w.word ~ '[a-z]' AND length(w.word) BETWEEN 2 AND 100"
+# Above this many places changed, the dictionary is recomputed whole (with exact counts).
+DICTIONARY_INCREMENTAL_MAX = 1000
+
+
+def refresh_dictionary(place_ids=None):
+    """Recompute the dictionary of words from every published place (``None``: a few seconds at
+    100,000 places), or add the words of these places (their counts are set again by the next
+    whole refresh; a word no longer held by any place then corrects to a search that finds
+    nothing, honestly said)."""
+    table, words = Place._meta.db_table, SearchWord._meta.db_table
+    published = PublicationStatus.PUBLISHED.value
+    with connection.cursor() as cursor:
+        if place_ids is None:
+            documents = f"SELECT {DICTIONARY_DOCUMENT} FROM {table} AS p WHERE p.status = %s"
+            cursor.execute(f"DELETE FROM {words}")
+            cursor.execute(
+                f"INSERT INTO {words} (word, places) SELECT w.word, w.ndoc "
+                f"FROM ts_stat(%s) AS w WHERE {DICTIONARY_WORD}",
+                [documents.replace("%s", f"'{published}'")],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {words} (word, places) SELECT DISTINCT w.word, 1 "
+                f"FROM {table} AS p, unnest(tsvector_to_array({DICTIONARY_DOCUMENT})) AS w(word) "
+                f"WHERE p.id IN (SELECT unnest(%s::bigint[])) AND p.status = %s "
+                f"AND {DICTIONARY_WORD} ON CONFLICT (word) DO NOTHING",
+                [list(place_ids), published],
+            )
+
+
 def refresh_search(place_ids=None, *, missing=False) -> int:
-    """Recompute the search columns of these places (all places when ``None``); with
-    ``missing``, also of every place that has none yet."""
+    """Recompute the search columns of these places (all places when ``None``), then the
+    dictionary; with ``missing``, also of every place that has none yet."""
     sql, params = (
         REFRESH_SQL,
         {
@@ -221,4 +311,9 @@ def refresh_search(place_ids=None, *, missing=False) -> int:
         sql += " OR p.search_vector IS NULL)" if missing else ")"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        count = cursor.rowcount
+    if place_ids is None or count > DICTIONARY_INCREMENTAL_MAX:
+        refresh_dictionary()
+    else:
+        refresh_dictionary(place_ids)
+    return count

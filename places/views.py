@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache
+from places import cache, search
+from places.facets import Figures
 from places.filters import PlaceFilter
 from places.models import (
     Activity,
@@ -33,23 +34,27 @@ from places.models import (
 
 
 class DirectoryPaginator(Paginator):
-    """Pages of the directory: the count and each page's ids come from the FilterSet's cached
-    figures, then the page's rows (with their rank and snippet) are fetched by id."""
+    """Pages of the directory: the count and each page's ids come from the cached figures
+    (places.facets), then the page's rows, with their search snippet, are fetched by id."""
 
-    def __init__(self, filterset, per_page):
-        super().__init__(filterset.qs, per_page)
-        self.filterset = filterset
+    def __init__(self, figures, per_page):
+        super().__init__(figures.filterset.queryset, per_page)
+        self.figures = figures
 
     @cached_property
     def count(self):
-        return self.filterset.total
+        return self.figures.total
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        ids = self.filterset.page_ids(bottom, top)
-        rows = {place.pk: place for place in self.object_list.filter(pk__in=ids).order_by()}
+        ids = self.figures.page_ids(bottom, top)
+        filterset = self.figures.filterset
+        rows = self.object_list.filter(pk__in=ids)
+        if filterset.search_query:
+            rows = search.with_snippet(rows, filterset.search_plan)
+        rows = {place.pk: place for place in rows}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
@@ -107,10 +112,9 @@ class PlaceListView(FilterView):
     def get_preset(self) -> dict[str, str]:
         return self.preset
 
-    def get_filterset(self, filterset_class):
-        filterset = super().get_filterset(filterset_class)
-        filterset.fixed = frozenset(self.preset_values)
-        return filterset
+    @cached_property
+    def figures(self) -> Figures:
+        return Figures(self.filterset, fixed=frozenset(self.preset_values))
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -126,7 +130,7 @@ class PlaceListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Page numbers that are not numbers, or out of range, show the first or last page and
         say so, rather than an error."""
-        paginator = DirectoryPaginator(self.filterset, page_size)
+        paginator = DirectoryPaginator(self.figures, page_size)
         asked = self.request.GET.get(self.page_kwarg, "1")
         try:
             number = min(max(int(asked), 1), paginator.num_pages)
@@ -144,35 +148,29 @@ class PlaceListView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = context["filter"]
-        chips = filterset.chips()
-        suggestions = []
-        if not context["paginator"].count:
-            # An empty result: how many places each active filter, left out, would give.
-            for name in dict.fromkeys(chip.name for chip in chips):
-                count = filterset.filter_without_sort(filterset.queryset, skip=name).count()
-                if count:
-                    label = next(chip.label for chip in chips if chip.name == name)
-                    suggestions.append((label, filterset.query_without(name), count))
+        filterset, figures = context["filter"], self.figures
         context.update(
-            facets=filterset.facets,
+            facets=figures.facets,
             hidden_facets=self.hidden_facets(self.preset_values),
-            chips=chips,
-            suggestions=suggestions,
-            ignored=filterset.ignored
+            chips=figures.chips(),
+            # an empty result: how many places each active filter, left out, would give
+            suggestions=figures.suggestions() if not context["paginator"].count else [],
+            corrections=figures.corrections,
+            query_as_typed=figures.query_as_typed() if figures.corrections else "",
+            ignored=figures.ignored
             + ([(_("Page"), self.page_notice)] if getattr(self, "page_notice", "") else []),
             search_query=filterset.search_query,
             sort_options=filterset.sort_options(),
             list_url=reverse("places:list"),
-            map_query=filterset.chips_query(),
+            map_query=figures.query(),
         )
         if self.preset_values:
             context["partnership_total"] = cache.get_or_compute(
                 "partnerships",
-                filterset.data_version,
-                filterset.cache_parts(),
+                figures.data_version,
+                figures.cache_parts(),
                 lambda: Partnership.objects.filter(
-                    place__in=filterset.filter_without_sort(filterset.queryset).values("pk")
+                    place__in=filterset.qs.order_by().values("pk")
                 ).count(),
             )
         return context
@@ -372,21 +370,13 @@ class MapView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = context["filter"]
-        without = cache.get_or_compute(
-            "without-coordinates",
-            filterset.data_version,
-            filterset.cache_parts(),
-            lambda: filterset.filter_without_sort(filterset.queryset)
-            .filter(latitude__isnull=True)
-            .count(),
-        )
+        figures = Figures(context["filter"])
         context.update(
-            total=filterset.total,
-            without_coordinates=without,
-            chips=filterset.chips(),
-            ignored=filterset.ignored,
-            query=filterset.chips_query(),
+            total=figures.total,
+            without_coordinates=figures.without_coordinates(),
+            chips=figures.chips(),
+            ignored=figures.ignored,
+            query=figures.query(),
             selected_regions=set(self.request.GET.getlist("region")),
             selected_kinds=set(self.request.GET.getlist("partenariat")),
         )
@@ -398,17 +388,17 @@ def places_geojson(request):
     """Matching published places with coordinates as a GeoJSON FeatureCollection; ``total`` and
     ``without_coordinates`` (foreign members) say how many cannot be drawn. The encoded body is
     cached per data version and query (it holds no translated text)."""
-    filterset = PlaceFilter(request.GET, queryset=Place.objects.published())
+    figures = Figures(PlaceFilter(request.GET, queryset=Place.objects.published()))
     body = cache.get_or_compute(
-        "geojson", filterset.data_version, filterset.cache_parts(), lambda: _geojson(filterset)
+        "geojson", figures.data_version, figures.cache_parts(), lambda: _geojson(figures)
     )
     response = HttpResponse(body, content_type="application/geo+json")
     response["Access-Control-Allow-Origin"] = "*"  # open data
     return response
 
 
-def _geojson(filterset) -> bytes:
-    places = filterset.filter_without_sort(filterset.queryset)
+def _geojson(figures) -> bytes:
+    places = figures.filterset.qs.order_by()
     rows = places.filter(latitude__isnull=False).values_list(
         "name", "slug", "commune", "latitude", "longitude"
     )
@@ -429,8 +419,8 @@ def _geojson(filterset) -> bytes:
         {
             "type": "FeatureCollection",
             "features": features,
-            "total": filterset.total,
-            "without_coordinates": filterset.total - len(features),
+            "total": figures.total,
+            "without_coordinates": figures.total - len(features),
         },
         ensure_ascii=False,
         separators=(",", ":"),

@@ -6,7 +6,13 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
+from django.http import QueryDict
 from django.utils import translation
+
+from places import facets
+from places.facets import Figures
+from places.filters import PlaceFilter
+from places.models import Place
 
 CENSUS = Path(__file__).resolve().parent.parent / "data" / "cget-tiers-lieux-2019.csv"
 
@@ -33,9 +39,11 @@ def _empty_cache(_test_storage):
     a test using Redis cleans its own keys (clearing would flush the whole Redis database)."""
     if isinstance(caches["default"], LocMemCache):
         cache.clear()
+    facets.forget_index()
     yield
     if isinstance(caches["default"], LocMemCache):
         cache.clear()
+    facets.forget_index()
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +91,28 @@ def committed_census(django_db_setup, django_db_blocker):
 @pytest.fixture
 def census_reader(committed_census, db):
     """A test reading the committed census (inside its own rolled-back transaction)."""
+
+
+# Facet counts against the FilterSet's own SQL (tests/test_facets*.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def figures(query: str) -> Figures:
+    return Figures(PlaceFilter(QueryDict(query), queryset=Place.objects.published()))
+
+
+def sql_count(query: QueryDict) -> int:
+    """The ground truth: the FilterSet's SQL, counted by PostgreSQL."""
+    return PlaceFilter(query, queryset=Place.objects.published()).qs.count()
+
+
+def assert_counts_match_sql(query: str):
+    result = figures(query)
+    data = QueryDict(query)
+    assert result.total == sql_count(data), query
+    for facet in result.facets:
+        for option in facet.options:
+            # the option's count: the other filters, and this option instead of this filter's
+            expected = data.copy()
+            expected.setlist(facet.name, [option.value])
+            assert option.count == sql_count(expected), (query, facet.name, option.value)

@@ -225,6 +225,32 @@ def test_changelist_filters_and_search(moderator):
     assert names(q="lyon") == ["Cowork Lyon"]
 
 
+def test_changelist_search_uses_the_directorys_index(moderator, django_assert_num_queries):
+    """The admin searches like the directory: full text over name, territory, partners…, typos
+    corrected against the dictionary, drafts included; a number matches postcodes."""
+    place_in("Montpellier", name="Labo Occitan", families=["fablab"])
+    draft = PlaceFactory(name="Quincaillerie Zébulon", status="draft")
+    partner = PartnerFactory(name="Mission locale du Bessin")
+    PartnershipFactory(place=PlaceFactory(name="Atelier de Bayeux"), partner=partner)
+    url = reverse("admin:places_place_changelist")
+
+    def names(q):
+        response = moderator.get(url, {"q": q})
+        assert response.status_code == 200
+        return sorted(p.name for p in response.context["cl"].result_list)
+
+    assert names("montpelier") == ["Labo Occitan"]  # corrected to "montpellier"
+    assert names("zebulon") == [draft.name]  # a draft's own word, accents ignored
+    assert names("mission locale") == ["Atelier de Bayeux"]  # a partner's name
+    assert names("!(&:*") == sorted(Place.objects.values_list("name", flat=True))
+    # session, user, how the words match, the count of results and of all places, the rows,
+    # the filters' options: the same whatever the number of places
+    for size in (2, 20):
+        PlaceFactory.create_batch(size, name="Atelier partagé")
+        with django_assert_num_queries(12):
+            moderator.get(url, {"q": "atelier"})
+
+
 def test_partner_page_lists_the_places_it_works_with(moderator):
     partner = PartnerFactory(name="SPIP du Calvados")
     for name in ["Le Wip", "La Fabrique"]:

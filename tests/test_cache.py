@@ -81,7 +81,7 @@ def redis_cache(settings):
 def test_redis_backend_serves_the_figures(client, redis_cache):
     PlaceFactory(families=["fablab"])
     assert count(client) == 1
-    assert any(b"places:total:" in key for key in redis_cache._cache.get_client().keys("*"))
+    assert any(b"places:counts:" in key for key in redis_cache._cache.get_client().keys("*"))
     with CaptureQueriesContext(connection) as again:
         assert count(client) == 1
     assert len(again) == 1

@@ -2,6 +2,7 @@
 URLs, every page in both languages, territory, partner and place pages, GeoJSON, SEO files."""
 
 import json
+import re
 
 import pytest
 
@@ -43,6 +44,56 @@ def test_tig_partnership_page(client, census_reader):
 def test_le_wip_is_found(client, census_reader, query):
     response = client.get("/lieux/", {"q": query})
     assert "Le Wip" in result_names(response)[:3]
+
+
+@pytest.mark.parametrize(
+    ("query", "searched", "expected"),
+    [
+        ("montpelier", "montpellier", "Cowork'in Montpellier"),
+        ("coworkig", "coworking", None),
+    ],
+)
+def test_a_word_found_nowhere_is_corrected_and_the_page_says_so(
+    client, census_reader, query, searched, expected
+):
+    response = client.get("/lieux/", {"q": query})
+    assert response.context["corrections"] == ((query.lower(), searched),)
+    assert f"Résultats pour « {searched} »" in response.text
+    names = result_names(response)
+    if expected:
+        assert expected in names[:5]
+    # the corrected search gives what the right word gives
+    assert response.context["paginator"].count == (
+        client.get("/lieux/", {"q": searched}).context["paginator"].count
+    )
+    # the link searches the words as typed: nothing is corrected, nothing matches
+    as_typed = client.get(f"/lieux/?{response.context['query_as_typed']}")
+    assert as_typed.context["corrections"] == ()
+    assert as_typed.context["paginator"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("colombeles", "Le Wip"),
+        ("fablab renes", "TéléFab Rennes"),
+        ("Marseile", "Fablab Marseille"),
+    ],
+)
+def test_typos_the_stemmer_absorbs_need_no_correction(client, census_reader, query, expected):
+    """ "colombeles" has the stem of "colombelles"; "renes" and "marseile" are the start of the
+    stems of "rennes" and "marseille": found as they are, searched without a correction."""
+    response = client.get("/lieux/", {"q": query})
+    assert response.context["corrections"] == ()
+    assert expected in result_names(response)[:5]
+
+
+def test_a_word_close_to_nothing_finds_nothing_and_says_so(client, census_reader):
+    response = client.get("/lieux/", {"q": "fablab xqzwv"})
+    assert response.status_code == 200
+    assert response.context["paginator"].count == 0
+    # the empty page suggests dropping the words, with the count it would give
+    assert response.context["suggestions"][0][2] == Place.objects.published().count()
 
 
 @pytest.mark.parametrize(
@@ -142,11 +193,39 @@ def test_map_says_how_many_places_have_no_coordinates(client, census_reader):
     assert "/lieux.geojson?" in response.text
 
 
-def test_sitemap_and_robots(client, census_reader):
-    sitemap = client.get("/sitemap.xml").text
-    assert "http://testserver/lieux/le-wip/" in sitemap
-    assert "http://testserver/en/lieux/le-wip/" in sitemap
-    assert "/partenariats/tig/" in sitemap
+def test_sitemap_index_lists_pages_that_hold_every_place_once_in_both_languages(
+    client, census_reader
+):
+    index = client.get("/sitemap.xml")
+    assert index["Content-Type"] == "application/xml"
+    pages = re.findall(r"<loc>http://testserver([^<]+)</loc>", index.text)
+    # 1,512 places at 1,000 a page: two pages of places, then pages, territories and partners
+    assert "/sitemap-places.xml" in pages and "/sitemap-places.xml?p=2" in pages
+    assert "/sitemap-places.xml?p=3" not in pages
+    assert {"/sitemap-pages.xml", "/sitemap-territories.xml", "/sitemap-partners.xml"} <= set(pages)
+    urls = []
+    for page in pages:
+        body = client.get(page).text
+        entries = re.findall(r"<url><loc>([^<]+)</loc>", body.replace("\n", "").replace(" ", ""))
+        assert 0 < len(entries) <= 10_000, page
+        urls += entries
+    assert len(urls) == len(set(urls))  # each address once
+    published = Place.objects.published().count()
+    place_urls = [url for url in urls if re.fullmatch(r"http://testserver(/en)?/lieux/[^/]+/", url)]
+    assert len(place_urls) == 2 * published  # French and English
+    assert "http://testserver/lieux/le-wip/" in urls
+    assert "http://testserver/en/lieux/le-wip/" in urls
+    assert "http://testserver/partenariats/tig/" in urls
+    first = client.get("/sitemap-places.xml").text
+    assert 'hreflang="en" href="http://testserver/en/lieux/' in first
+    assert 'hreflang="x-default"' in first
+    # a page beyond the last, or not a number: not found, never a 500
+    assert client.get("/sitemap-places.xml", {"p": "3"}).status_code == 404
+    assert client.get("/sitemap-places.xml", {"p": "abc"}).status_code == 404
+    assert client.get("/sitemap-nowhere.xml").status_code == 404
+
+
+def test_robots_names_the_sitemap_index(client, census_reader):
     robots = client.get("/robots.txt").text
     assert "Sitemap: http://testserver/sitemap.xml" in robots
     assert "Disallow: /admin/" in robots

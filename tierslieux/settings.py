@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tierslieux.middleware.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "tierslieux.urls"
@@ -101,6 +102,11 @@ else:
     DATABASES = {"default": database_settings(BASE_DIR)}
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("The directory runs on PostgreSQL only (DATABASE_URL=postgres://…).")
+
+# Every SQL statement of a request is cut after this long (tierslieux.middleware): a clear
+# "too broad" page rather than a worker held for seconds. Below gunicorn's timeout (30 s).
+STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_STATEMENT_TIMEOUT_MS", 3000))
+ADMIN_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_ADMIN_STATEMENT_TIMEOUT_MS", 20000))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,12 +2,13 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
 
+from places.cache import cached_page
 from places.sitemaps import SITEMAPS
 from places.views import robots_txt
 
@@ -18,7 +19,19 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     # Health check (and the benchmark's floor): no database, the whole middleware stack.
     path("sante/", lambda request: HttpResponse("ok", content_type="text/plain"), name="health"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of paginated sitemaps (?p=2…), each page cached by data version.
+    path(
+        "sitemap.xml",
+        cached_page(sitemaps.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cached_page(sitemaps.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

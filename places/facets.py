@@ -1,0 +1,518 @@
+"""Facet counts in one pass, the way search engines count them: with bitmaps of place ids.
+
+``FacetIndex`` holds, for every option of every filter of the directory, the set of published
+places it selects, as a compressed bitmap (pyroaring). It is built in three queries once per data
+version (and per day: "partnership active today" moves with the date), kept in each process and
+shared between processes through the cache. A request then intersects bitmaps:
+
+* the places matching the words (one query, ``places.search``) and the selected options give the
+  result set and its count;
+* each option's count, under the *other* active filters (today's semantics), is the size of an
+  intersection: microseconds, whatever the number of places.
+
+Conditions on partnerships (kind, partner, partner level, active today) hold for one and the same
+partnership, conditions on activities (kind, audience) for one and the same activity: the index
+keeps the places of each distinct combination of a partnership's (resp. activity's) values, and
+unions the combinations that satisfy the other conditions of the group.
+
+Why bitmaps rather than one SQL pass over a per-place array of facet keys: docs/performance.md
+("Facet counts: two designs measured").
+"""
+
+import datetime
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db import connection
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from pyroaring import BitMap
+
+from places import cache, search
+from places.models import (
+    Activity,
+    Department,
+    Partner,
+    Partnership,
+    Place,
+    PublicationStatus,
+    Region,
+    Space,
+)
+
+# Filters whose options are counted, in the order of the page.
+FACETS = [
+    "region",
+    "departement",
+    "famille",
+    "partenariat",
+    "partenaire",
+    "niveau",
+    "partenariat_actif",
+    "activite",
+    "public",
+    "espace",
+    "ouvert",
+]
+PLACE_FACETS = ("region", "departement", "famille", "espace", "ouvert")
+# Values of one partnership: (kind, partner slug, partner level, "1" when active today, else "").
+PARTNERSHIP_FACETS = ("partenariat", "partenaire", "niveau", "partenariat_actif")
+# Values of one activity: (kind, audience); an activity gives one combination per audience, and
+# one with the audience "" (it exists, whatever its audiences).
+ACTIVITY_FACETS = ("activite", "public")
+GROUPS = (PARTNERSHIP_FACETS, ACTIVITY_FACETS)
+
+
+@dataclass
+class FacetIndex:
+    """The published places selected by every option, as bitmaps of ids."""
+
+    published: BitMap
+    with_coordinates: BitMap
+    # facet name → option value → places (place facets, and each group's facets taken alone)
+    options: dict[str, dict[str, BitMap]]
+    # group (PARTNERSHIP_FACETS or ACTIVITY_FACETS) → [(values, places)], one per combination
+    combinations: dict[tuple[str, ...], list[tuple[tuple[str, ...], BitMap]]] = field(
+        default_factory=dict
+    )
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "place": Place._meta.db_table,
+        "department": Department._meta.db_table,
+        "region": Region._meta.db_table,
+        "space": Space._meta.db_table,
+        "partnership": Partnership._meta.db_table,
+        "partner": Partner._meta.db_table,
+        "activity": Activity._meta.db_table,
+    }
+
+
+PLACE_OPTIONS_SQL = """
+SELECT 'region', r.slug, array_agg(p.id)
+  FROM {place} p JOIN {department} d ON d.id = p.department_id JOIN {region} r ON r.id = d.region_id
+ WHERE p.status = %(published)s GROUP BY r.slug
+UNION ALL
+SELECT 'departement', d.code, array_agg(p.id)
+  FROM {place} p JOIN {department} d ON d.id = p.department_id
+ WHERE p.status = %(published)s GROUP BY d.code
+UNION ALL
+SELECT 'famille', f, array_agg(p.id)
+  FROM {place} p, unnest(p.families) AS f WHERE p.status = %(published)s GROUP BY f
+UNION ALL
+SELECT 'espace', s.kind, array_agg(DISTINCT s.place_id)
+  FROM {space} s JOIN {place} p ON p.id = s.place_id WHERE p.status = %(published)s GROUP BY s.kind
+UNION ALL
+SELECT 'ouvert', '1', array_agg(p.id) FROM {place} p
+ WHERE p.status = %(published)s AND p.open_to_public
+UNION ALL
+SELECT '', 'coordinates', array_agg(p.id) FROM {place} p
+ WHERE p.status = %(published)s AND p.latitude IS NOT NULL
+UNION ALL
+SELECT '', 'published', array_agg(p.id) FROM {place} p WHERE p.status = %(published)s
+"""
+PARTNERSHIP_COMBINATIONS_SQL = """
+SELECT ps.kind, pr.slug, pr.level,
+       CASE WHEN ps.start_date <= %(today)s AND (ps.end_date IS NULL OR ps.end_date >= %(today)s)
+            THEN '1' ELSE '' END,
+       array_agg(DISTINCT ps.place_id)
+  FROM {partnership} ps JOIN {partner} pr ON pr.id = ps.partner_id
+  JOIN {place} p ON p.id = ps.place_id
+ WHERE p.status = %(published)s
+ GROUP BY 1, 2, 3, 4
+"""
+ACTIVITY_COMBINATIONS_SQL = """
+SELECT a.kind, coalesce(audience, ''), array_agg(DISTINCT a.place_id)
+  FROM {activity} a JOIN {place} p ON p.id = a.place_id,
+       unnest(array_append(a.audiences, NULL)) AS audience
+ WHERE p.status = %(published)s
+ GROUP BY 1, 2
+"""
+
+
+def build_index(today: datetime.date) -> FacetIndex:
+    """Three queries: the places of every option, of every partnership combination and of every
+    activity combination."""
+    tables = _tables()
+    params = {"published": PublicationStatus.PUBLISHED.value, "today": today}
+    options: dict[str, dict[str, BitMap]] = {name: {} for name in FACETS}
+    special = {}
+    with connection.cursor() as cursor:
+        cursor.execute(PLACE_OPTIONS_SQL.format(**tables), params)
+        for name, value, ids in cursor.fetchall():
+            if name:
+                options[name][value] = BitMap(ids)
+            else:
+                special[value] = BitMap(ids or [])
+        combinations = {}
+        for group, sql in (
+            (PARTNERSHIP_FACETS, PARTNERSHIP_COMBINATIONS_SQL),
+            (ACTIVITY_FACETS, ACTIVITY_COMBINATIONS_SQL),
+        ):
+            cursor.execute(sql.format(**tables), params)
+            combinations[group] = [(tuple(row[:-1]), BitMap(row[-1])) for row in cursor]
+    for group, rows in combinations.items():
+        for position, name in enumerate(group):
+            for values, places in rows:
+                if values[position]:
+                    options[name].setdefault(values[position], BitMap()).update(places)
+    for values in options.values():
+        for bitmap in values.values():
+            bitmap.run_optimize()
+    return FacetIndex(
+        published=special.get("published", BitMap()),
+        with_coordinates=special.get("coordinates", BitMap()),
+        options=options,
+        combinations=combinations,
+    )
+
+
+_memo: dict = {}
+_lock = threading.Lock()
+
+
+def current_index(version: int) -> FacetIndex:
+    """The index for this data version and today's date: from this process's memory, else from
+    the shared cache (another worker built it), else built and shared."""
+    today = timezone.localdate()
+    key = (version, today)
+    with _lock:
+        if _memo.get("key") == key:
+            return _memo["index"]
+    index = cache.get_or_compute("facet-index", version, (today,), lambda: build_index(today))
+    with _lock:
+        _memo.update(key=key, index=index)
+    return index
+
+
+def forget_index():
+    """Drop this process's copy (the next request reads the shared cache or builds anew)."""
+    with _lock:
+        _memo.clear()
+
+
+def _union(bitmaps: Iterable[BitMap]) -> BitMap:
+    return BitMap.union(BitMap(), *bitmaps)
+
+
+class FacetCounter:
+    """Counts for one result set: ``matching`` are the places matching the words (None: no
+    words), ``selected`` the understood values of each filter (facet name → list of values)."""
+
+    def __init__(self, index: FacetIndex, selected: dict[str, list[str]], matching=None):
+        self.index = index
+        self.selected = {name: list(values) for name, values in selected.items() if values}
+        self.base = index.published if matching is None else index.published & matching
+
+    # The sets each active filter keeps
+    # -----------------------------------------------------------------------------------------
+
+    def _place_set(self, name: str) -> BitMap:
+        values = self.index.options[name]
+        return _union(values[v] for v in self.selected[name] if v in values)
+
+    def _group_set(self, group: tuple[str, ...], skip: str | None = None) -> BitMap | None:
+        """Places with one partnership (activity) satisfying every active condition of the
+        group but ``skip``; None when no condition is active."""
+        active = [(i, set(self.selected[n])) for i, n in enumerate(group) if n in self.selected]
+        active = [(i, values) for i, values in active if group[i] != skip]
+        if not active:
+            return None
+        if len(active) == 1:  # one condition alone: the per-option unions already exist
+            position, values = active[0]
+            options = self.index.options[group[position]]
+            return _union(options[v] for v in values if v in options)
+        return _union(
+            places
+            for combination, places in self.index.combinations[group]
+            if all(combination[i] in values for i, values in active)
+        )
+
+    def _others(self, skip: str | None) -> BitMap:
+        """The places satisfying every active filter but ``skip`` (and the words)."""
+        places = self.base
+        for name in PLACE_FACETS:
+            if name in self.selected and name != skip:
+                places = places & self._place_set(name)
+        for group in GROUPS:
+            kept = self._group_set(group, skip=skip if skip in group else None)
+            if kept is not None:
+                places = places & kept
+        return places
+
+    # Results
+    # -----------------------------------------------------------------------------------------
+
+    @property
+    def result(self) -> BitMap:
+        if "_result" not in self.__dict__:
+            self._result = self._others(skip=None)
+        return self._result
+
+    @property
+    def total(self) -> int:
+        return len(self.result)
+
+    def total_without(self, name: str) -> int:
+        """How many places the results would hold without filter ``name``."""
+        return len(self._others(skip=name))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Places per option of every filter, each under the other active filters."""
+        counts = {}
+        for name in FACETS:
+            places = self._others(skip=name) if name in self.selected else self.result
+            counts[name] = {
+                value: count
+                for value, bitmap in self._option_sets(name).items()
+                if (count := places.intersection_cardinality(bitmap))
+            }
+        return counts
+
+    def _option_sets(self, name: str) -> dict[str, BitMap]:
+        """Each option's places; for a group's filter, restricted to the combinations that
+        satisfy the group's other active conditions (one and the same partnership)."""
+        group = next((g for g in GROUPS if name in g), None)
+        others = [n for n in group or () if n != name and n in self.selected]
+        if not others:
+            return self.index.options[name]
+        position = group.index(name)
+        conditions = [(group.index(n), set(self.selected[n])) for n in others]
+        sets: dict[str, BitMap] = {}
+        for combination, places in self.index.combinations[group]:
+            value = combination[position]
+            if value and all(combination[i] in values for i, values in conditions):
+                sets.setdefault(value, BitMap()).update(places)
+        return sets
+
+
+# The figures of one FilterSet's results: counts, pages, facets and chips
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[Option]
+
+    @property
+    def selected_count(self) -> int:
+        return sum(option.selected for option in self.options)
+
+
+@dataclass
+class Chip:
+    name: str
+    label: str
+    value_label: str
+    remove_query: str
+
+
+# Options that are rows of the database (labels cached with the data version): URL key.
+ROW_KEYS = {"region": "slug", "departement": "code", "partenaire": "slug"}
+FLAGS = ("ouvert", "partenariat_actif")
+
+
+class Figures:
+    """What a page shows about the results of ``filterset``: their count, each page's ids, every
+    filter's options with their counts, the active filters as removable chips, what was ignored.
+    ``fixed`` names the filters set by the page's own URL (a territory page): neither chips nor
+    carried in the links. Costly figures are cached per data version and understood query."""
+
+    def __init__(self, filterset, fixed: frozenset[str] = frozenset()):
+        self.filterset = filterset
+        self.form = filterset.form
+        self.fixed = fixed
+
+    @cached_property
+    def data_version(self) -> int:
+        return cache.data_version()
+
+    def valid_data(self, with_fixed: bool = False) -> QueryDict:
+        """The query string reduced to what was understood (no page, no ignored values)."""
+        data = QueryDict(mutable=True)
+        for name in self.filterset.filters:
+            if (name in self.fixed and not with_fixed) or name in self.form.errors:
+                continue
+            for value in self.filterset.data.getlist(name):
+                if value != "":
+                    data.appendlist(name, value)
+        return data
+
+    def cache_parts(self, *extra) -> tuple:
+        """What identifies the result set: the base queryset and the understood filters."""
+        data = self.valid_data(with_fixed=True)
+        data.pop("tri", None)
+        return (str(self.filterset.queryset.query), sorted(data.lists()), *extra)
+
+    def counter(self, words: bool = True) -> FacetCounter:
+        """The bitmaps' view of these results (``words``: narrowed by the search)."""
+        data = self.valid_data(with_fixed=True)
+        selected = {name: data.getlist(name) for name in FACETS}
+        plan = self.filterset.search_plan if self.filterset.search_query else None
+        matching = search.matching_ids(plan) if words and plan else None
+        return FacetCounter(current_index(self.data_version), selected, matching)
+
+    @cached_property
+    def _counts(self) -> dict:
+        def compute():
+            counter = self.counter()
+            return {"total": counter.total, "facets": counter.counts()}
+
+        return cache.get_or_compute("counts", self.data_version, self.cache_parts(), compute)
+
+    @property
+    def total(self) -> int:
+        return self._counts["total"]
+
+    def page_ids(self, bottom: int, top: int) -> list[int]:
+        """The ids of one page of results, in order (cached): the rows are then fetched by id,
+        so a late page costs no more than the first."""
+        return cache.get_or_compute(
+            "page",
+            self.data_version,
+            self.cache_parts(self.filterset.sort, bottom, top),
+            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
+        )
+
+    def without_coordinates(self) -> int:
+        def compute():
+            counter = self.counter()
+            return counter.total - counter.result.intersection_cardinality(
+                counter.index.with_coordinates
+            )
+
+        return cache.get_or_compute(
+            "without-coordinates", self.data_version, self.cache_parts(), compute
+        )
+
+    @cached_property
+    def facets(self) -> list[Facet]:
+        """Every filter with its options, their counts and whether they are selected."""
+        facets = []
+        data = self.valid_data(with_fixed=True)
+        for name in FACETS:
+            counts = self._counts["facets"][name]
+            selected = set(data.getlist(name))
+            options = [
+                Option(value, label, counts.get(value, 0), value in selected)
+                for value, label in self.choices(name)
+            ]
+            facets.append(Facet(name, str(self.form.fields[name].label), options))
+        return facets
+
+    def choices(self, name: str) -> list[tuple[str, str]]:
+        """(value in the URL, label) of every option of filter ``name``; one query at most."""
+        memo = self.__dict__.setdefault("_choices", {})
+        if name not in memo:
+            field = self.form.fields[name]
+            if name in ROW_KEYS:
+                memo[name] = cache.get_or_compute(
+                    "choices",
+                    self.data_version,
+                    (name,),
+                    lambda: [(getattr(row, ROW_KEYS[name]), str(row)) for row in field.queryset],
+                )
+            else:
+                memo[name] = [(value, str(label)) for value, label in field.choices if value]
+        return memo[name]
+
+    def query(self) -> str:
+        """The understood filters as a query string, to carry them to the map or the list."""
+        return self.valid_data(with_fixed=True).urlencode()
+
+    def query_without(self, name: str) -> str:
+        data = self.valid_data()
+        data.pop(name, None)
+        return data.urlencode()
+
+    def chips(self) -> list[Chip]:
+        """Every active value, with the query string that removes it (and the page)."""
+        chips = []
+        data = self.valid_data()
+        labels = {name: dict(self.choices(name)) for name in FACETS if data.getlist(name)}
+        for name in ["q", *FACETS]:
+            for value in data.getlist(name):
+                remaining = data.copy()
+                remaining.setlist(name, [v for v in data.getlist(name) if v != value])
+                if name == "q":
+                    value_label = value
+                elif name in FLAGS:
+                    value_label = str(_("oui"))
+                else:
+                    value_label = labels.get(name, {}).get(value, value)
+                label = str(self.form.fields[name].label)
+                chips.append(Chip(name, label, value_label, remaining.urlencode()))
+        return chips
+
+    def suggestions(self) -> list[tuple[str, str, int]]:
+        """For an empty result: (filter label, query without it, places it would give) for each
+        active filter whose removal gives some places."""
+        suggestions = []
+        counter = None
+        for chip in self.chips():
+            if chip.name in {name for _label, name, _count in suggestions}:
+                continue
+            counter = counter or self.counter()
+            if chip.name == "q":
+                count = self.counter(words=False).total
+            else:
+                count = counter.total_without(chip.name)
+            if count:
+                suggestions.append((chip.label, chip.name, count))
+        return [(label, self.query_without(name), count) for label, name, count in suggestions]
+
+    @property
+    def corrections(self) -> tuple[tuple[str, str], ...]:
+        """(word as typed, word searched) for each corrected word."""
+        return self.filterset.search_plan.corrections if self.filterset.search_query else ()
+
+    def query_as_typed(self) -> str:
+        """The query string that searches the words as typed (no correction)."""
+        data = self.valid_data()
+        data["tel_quel"] = "1"
+        return data.urlencode()
+
+    @property
+    def ignored(self) -> list[tuple[str, str]]:
+        """(parameter label, reason) for every parameter whose value was not understood."""
+        ignored = [
+            (str(self.form.fields[name].label), " ".join(str(e) for e in errors))
+            for name, errors in self.form.errors.items()
+            if name in self.form.fields
+        ]
+        text = self.form.cleaned_data.get("q", "")
+        query = self.filterset.search_query
+        if text.strip() and not query:
+            ignored.append((str(_("Rechercher")), str(_("aucun mot reconnu dans la recherche."))))
+        elif query.truncated:
+            ignored.append(
+                (
+                    str(_("Rechercher")),
+                    ngettext(
+                        "seul le premier mot (%(words)d) des %(chars)d premiers caractères "
+                        "est cherché.",
+                        "seuls les %(words)d premiers mots des %(chars)d premiers caractères "
+                        "sont cherchés.",
+                        search.MAX_WORDS,
+                    )
+                    % {"words": search.MAX_WORDS, "chars": search.MAX_QUERY_CHARS},
+                )
+            )
+        if self.form.cleaned_data.get("tri") == "pertinence" and not query:
+            ignored.append((str(_("Trier par")), str(_("la pertinence suppose une recherche."))))
+        return ignored

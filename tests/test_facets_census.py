@@ -1,0 +1,40 @@
+"""places.facets on the real census: every count equals the FilterSet's own SQL count."""
+
+import pytest
+
+from places.facets import FACETS, current_index
+from tests.conftest import assert_counts_match_sql, figures
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "region=normandie",
+        "region=normandie&famille=fablab",
+        "famille=coworking&famille=fablab&departement=14&departement=35",
+        "q=atelier",
+        "q=coworking&region=bretagne",
+        "partenariat=tig",
+        "partenariat=tig&niveau=justice",
+        "partenariat_actif=1&partenaire=france-travail",
+        "activite=atelier&public=jeunes",
+        "espace=atelier&ouvert=1",
+        "q=montpelier",  # corrected to "montpellier"
+    ],
+)
+def test_every_count_equals_the_filtersets_sql_on_the_census(census_reader, query):
+    assert_counts_match_sql(query)
+
+
+def test_counts_of_every_option_are_computed_without_a_query_per_facet(
+    census_reader, django_assert_num_queries
+):
+    result = figures("region=normandie&famille=fablab&partenariat=tig")
+    current_index(result.data_version)
+    # the labels of the options that are rows (régions, départements, partners; cached per
+    # data version), and every count from the index: no query per facet or option
+    with django_assert_num_queries(3):
+        assert {facet.name for facet in result.facets} == set(FACETS)

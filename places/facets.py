@@ -19,7 +19,9 @@ Why bitmaps rather than one SQL pass over a per-place array of facet keys: docs/
 ("Facet counts: two designs measured").
 """
 
+import array
 import datetime
+import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -359,12 +361,27 @@ class Figures:
         data.pop("tri", None)
         return (str(self.filterset.queryset.query), sorted(data.lists()), *extra)
 
+    @cached_property
+    def ranked(self) -> array.array | None:
+        """Every published place matching the words, most relevant first (None: no words).
+        Kept per data version and plan (words as searched, not filters): every query with the
+        same words, whatever its filters and page, reads the same list."""
+        if not self.filterset.search_query:
+            return None
+        plan = self.filterset.search_plan
+        stored = cache.get_or_compute(
+            "ranked",
+            self.data_version,
+            (plan.terms, plan.words, plan.unknown),
+            lambda: search.ranked_ids(plan).tobytes(),
+        )
+        return array.array("I", stored)
+
     def counter(self, words: bool = True) -> FacetCounter:
         """The bitmaps' view of these results (``words``: narrowed by the search)."""
         data = self.valid_data(with_fixed=True)
         selected = {name: data.getlist(name) for name in FACETS}
-        plan = self.filterset.search_plan if self.filterset.search_query else None
-        matching = search.matching_ids(plan) if words and plan else None
+        matching = BitMap(self.ranked) if words and self.ranked is not None else None
         return FacetCounter(current_index(self.data_version), selected, matching)
 
     @cached_property
@@ -381,12 +398,23 @@ class Figures:
 
     def page_ids(self, bottom: int, top: int) -> list[int]:
         """The ids of one page of results, in order (cached): the rows are then fetched by id,
-        so a late page costs no more than the first."""
+        so a late page costs no more than the first. Ranked by relevance, the page is read from
+        the words' ranked list, keeping the places the filters keep; otherwise PostgreSQL sorts
+        (by name, date or surface: indexed)."""
+
+        def compute():
+            if self.ranked is not None and self.filterset.sort == "pertinence":
+                kept = self.counter().result
+                if len(kept) == len(self.ranked):  # no filter narrows the words' results
+                    return self.ranked[bottom:top].tolist()
+                return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
+            return list(self.filterset.qs.values_list("pk", flat=True)[bottom:top])
+
         return cache.get_or_compute(
             "page",
             self.data_version,
             self.cache_parts(self.filterset.sort, bottom, top),
-            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
+            compute,
         )
 
     def without_coordinates(self) -> int:

@@ -41,8 +41,7 @@ SORTS = [
     ("surface", _("Surface bâtie")),
 ]
 SORT_ORDER = {
-    # equally relevant: the most complete records first (places.search, search_quality)
-    "pertinence": [F("rank").desc(), F("search_quality").desc(), "name", "pk"],
+    "pertinence": search.RELEVANCE_ORDER,
     "nom": ["name", "commune", "pk"],
     "recent": ["-updated_at", "pk"],
     # places without a known surface last

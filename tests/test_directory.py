@@ -194,9 +194,9 @@ PINNED = {
     # facets) comes from the index: no query. The same again is the cached page: the data
     # version only. The same filters at another address (?page=1) reuse the cached figures.
     "/lieux/": (10, 1, 3),
-    # + how each word matches (and its correction), the ids matching the words, validating
-    # region=normandie
-    "/lieux/?q=atelier&famille=fablab&region=normandie": (13, 1, 5),
+    # + how each word matches (and its correction), the words' ranked list (the page's ids are
+    # read from it, not queried), validating region=normandie
+    "/lieux/?q=atelier&famille=fablab&region=normandie": (12, 1, 5),
     "/regions/normandie/": (13, 1, 5),  # + the région, its partnership count
     "/departements/14/": (13, 1, 5),
     "/partenariats/tig/": (11, 1, 3),

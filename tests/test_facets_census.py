@@ -38,3 +38,26 @@ def test_counts_of_every_option_are_computed_without_a_query_per_facet(
     # data version), and every count from the index: no query per facet or option
     with django_assert_num_queries(3):
         assert {facet.name for facet in result.facets} == set(FACETS)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=coworking",
+        "q=coworking&region=bretagne",
+        "q=atelier&famille=fablab&famille=coworking",
+        "q=montpelier",
+        "q=le wip",
+        "q=fablab&partenariat=tig",
+        "q=coworking&tri=nom",
+        "q=zzzqx",
+    ],
+)
+def test_pages_read_from_the_ranked_words_equal_postgresqls_order(census_reader, query):
+    """A page ranked by relevance comes from the words' ranked list filtered by the bitmaps;
+    PostgreSQL, ranking the filtered query itself, gives the same places in the same order."""
+    result = figures(query)
+    expected = list(result.filterset.qs.values_list("pk", flat=True))
+    assert result.total == len(expected)
+    for bottom in (0, 50, 100):
+        assert result.page_ids(bottom, bottom + 50) == expected[bottom : bottom + 50], bottom

@@ -61,7 +61,7 @@ check: lint
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
-	DJANGO_DEBUG=1 $(BIN)/python manage.py bench --sizes 1512,100000 --write docs/performance.md
+	DJANGO_DEBUG=1 $(BIN)/python -m bench --sizes 1512,100000 --write docs/performance.md
 
 ## messages: refresh the English catalogue from the code, then compile it (commit both files)
 messages: $(STAMP) system-deps

@@ -1,10 +1,10 @@
-"""Search relevance on the real census (the set lives in places/relevance.py, which the benchmark
+"""Search relevance on the real census (the set lives in bench/relevance.py, which the benchmark
 also checks among 100,000 synthetic places)."""
 
 import pytest
 from django.urls import reverse
 
-from places.relevance import RELEVANCE, misses
+from bench.relevance import RELEVANCE, misses
 
 pytestmark = pytest.mark.django_db
 

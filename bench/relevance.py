@@ -1,7 +1,7 @@
 """The search relevance set, written from the real census: each query must bring the expected
 place(s) into the first five results (names, communes with and without accents, typos, partial
 words, family words, département and région names). Checked by tests/test_relevance.py on the real
-data and by `manage.py bench` among 100,000 synthetic places."""
+data and by `make bench` (bench/run.py) among 100,000 synthetic places."""
 
 from places.filters import PlaceFilter
 from places.models import Place

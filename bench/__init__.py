@@ -1,0 +1,1 @@
+"""The load-test harness (`make bench`): never imported by the apps, never run in production."""

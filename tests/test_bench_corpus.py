@@ -1,0 +1,35 @@
+"""The benchmark's varied corpus (bench/corpus.py), generated from the real census: distinct
+requests of every kind, none sharing its words and filters with another, each answered."""
+
+import pytest
+from django.db import connection
+from psycopg.conninfo import make_conninfo
+
+from bench import corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def database_url() -> str:
+    """The test database (the embedded server listens on a socket directory)."""
+    db = connection.settings_dict
+    return make_conninfo(
+        host=db["HOST"],
+        port=db["PORT"],
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+    )
+
+
+def test_the_corpus_is_varied_distinct_and_answered(client, census_reader):
+    requests = corpus.generate(database_url(), 300)
+    assert len(requests) == 300
+    assert len({request.path for request in requests}) == 300
+    assert {request.kind for request in requests} == set(corpus.KINDS)
+    typos = [request.words for request in requests if request.kind == "typo"]
+    assert typos and all(request.words for request in requests if request.kind == "word")
+    for request in requests[:60]:
+        assert client.get(request.path).status_code == 200, request.path
+    # reproducible: the same seed and data give the same corpus
+    assert corpus.generate(database_url(), 300) == requests

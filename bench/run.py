@@ -499,12 +499,18 @@ class Bench:
             .strip()
             .splitlines()[-1]
         )
+        designs = json.loads(
+            self._manage("shell", "-c", "from bench.facet_designs import main; main()")
+            .strip()
+            .splitlines()[-1]
+        )
         return {
             "results": cached,
             "varied": varied,
             "sitemap": sitemap,
             "rss": rss,
             "relevance_misses": misses,
+            "designs": designs,
         }
 
     # Report
@@ -583,6 +589,25 @@ class Bench:
                     f"| {result['p99']:.0f} | {result['max']:.0f} | "
                     f"{result.get('rps', 0):.0f} | {result['errors']} |"
                 )
+            designs = run["designs"]
+            lines += [
+                "",
+                "Facet counts of a search's whole result (every option, no other filter), the "
+                "matching ids given (bench/facet_designs.py, median of five):",
+                "",
+                "| words | matches | SQL over per-place key arrays, ms | bitmaps, ms |",
+                "|---|---:|---:|---:|",
+            ]
+            for word, figures in designs.items():
+                if isinstance(figures, dict):
+                    lines.append(
+                        f"| {word} | {figures['matches']} | {figures['sql_ms']} | "
+                        f"{figures['bitmaps_ms']} |"
+                    )
+            lines.append(
+                f"\nBuilding the bitmaps (once per data version): "
+                f"{designs['bitmap_index_build_ms']} ms."
+            )
             rss = ", ".join(f"{mb:.0f}" for mb in run["rss"])
             lines += [
                 "",

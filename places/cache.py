@@ -27,6 +27,12 @@ def data_version() -> int:
     return row[0] if row else 0
 
 
+def request_version(request) -> int:
+    """The data version this request's page was keyed with (``cached_page``), else read now."""
+    version = getattr(request, "data_version", None)
+    return data_version() if version is None else version
+
+
 def key(kind: str, version: int, *parts) -> str:
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
     return f"places:{kind}:{version}:{digest}"
@@ -54,7 +60,8 @@ def cached_page(view):
     The key holds the data version, the language of the request, the host, the full path and
     the htmx headers: a page is never served in another language, to an htmx request that
     expects a fragment, or after any change to the data. Signed-in staff (who may preview
-    drafts) always get a fresh page.
+    drafts) always get a fresh page. The data version read for the key is left on the request
+    (``request.data_version``): the view computes its figures for that same version.
     """
 
     @functools.wraps(view)
@@ -69,7 +76,8 @@ def cached_page(view):
             request.headers.get("HX-History-Restore-Request", ""),
             request.headers.get("HX-Boosted", ""),
         )
-        cache_key = key("response", data_version(), *parts)
+        request.data_version = data_version()
+        cache_key = key("response", request.data_version, *parts)
         stored = cache.get(cache_key)
         if stored is not None:
             status, headers, body = stored

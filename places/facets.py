@@ -1,7 +1,7 @@
 """Facet counts in one pass, the way search engines count them: with bitmaps of place ids.
 
 ``FacetIndex`` holds, for every option of every filter of the directory, the set of published
-places it selects, as a compressed bitmap (pyroaring). It is built in three queries once per data
+places it selects, as a compressed bitmap (pyroaring). It is built in six queries once per data
 version (and per day: "partnership active today" moves with the date), kept in each process and
 shared between processes through the cache. A request then intersects bitmaps:
 
@@ -81,6 +81,8 @@ class FacetIndex:
     combinations: dict[tuple[str, ...], list[tuple[tuple[str, ...], BitMap]]] = field(
         default_factory=dict
     )
+    # the options that are rows of the database: facet name → [(value in the URL, label)]
+    labels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _tables() -> dict[str, str]:
@@ -137,9 +139,17 @@ SELECT a.kind, coalesce(audience, ''), array_agg(DISTINCT a.place_id)
 """
 
 
+# Options that are rows of the database (their labels are read with the index): model, URL key.
+ROW_OPTIONS = {
+    "region": (Region, "slug"),
+    "departement": (Department, "code"),
+    "partenaire": (Partner, "slug"),
+}
+
+
 def build_index(today: datetime.date) -> FacetIndex:
-    """Three queries: the places of every option, of every partnership combination and of every
-    activity combination."""
+    """Six queries: the places of every option, of every partnership combination and of every
+    activity combination; the labels of the régions, départements and partners."""
     tables = _tables()
     params = {"published": PublicationStatus.PUBLISHED.value, "today": today}
     options: dict[str, dict[str, BitMap]] = {name: {} for name in FACETS}
@@ -166,11 +176,16 @@ def build_index(today: datetime.date) -> FacetIndex:
     for values in options.values():
         for bitmap in values.values():
             bitmap.run_optimize()
+    labels = {
+        name: [(getattr(row, key), str(row)) for row in model.objects.all()]
+        for name, (model, key) in ROW_OPTIONS.items()
+    }
     return FacetIndex(
         published=special.get("published", BitMap()),
         with_coordinates=special.get("coordinates", BitMap()),
         options=options,
         combinations=combinations,
+        labels=labels,
     )
 
 
@@ -324,8 +339,6 @@ class Chip:
     remove_query: str
 
 
-# Options that are rows of the database (labels cached with the data version): URL key.
-ROW_KEYS = {"region": "slug", "departement": "code", "partenaire": "slug"}
 FLAGS = ("ouvert", "partenariat_actif")
 
 
@@ -333,16 +346,19 @@ class Figures:
     """What a page shows about the results of ``filterset``: their count, each page's ids, every
     filter's options with their counts, the active filters as removable chips, what was ignored.
     ``fixed`` names the filters set by the page's own URL (a territory page): neither chips nor
-    carried in the links. Costly figures are cached per data version and understood query."""
+    carried in the links; ``version``, the data version when the request already read it.
+    Costly figures are cached per data version and understood query."""
 
-    def __init__(self, filterset, fixed: frozenset[str] = frozenset()):
+    def __init__(self, filterset, fixed: frozenset[str] = frozenset(), version: int | None = None):
         self.filterset = filterset
         self.form = filterset.form
         self.fixed = fixed
+        self.version = version
 
     @cached_property
     def data_version(self) -> int:
-        return cache.data_version()
+        """The version given (the one the page cache read for the request), else read now."""
+        return cache.data_version() if self.version is None else self.version
 
     def valid_data(self, with_fixed: bool = False) -> QueryDict:
         """The query string reduced to what was understood (no page, no ignored values)."""
@@ -386,11 +402,10 @@ class Figures:
 
     @cached_property
     def _counts(self) -> dict:
-        def compute():
-            counter = self.counter()
-            return {"total": counter.total, "facets": counter.counts()}
-
-        return cache.get_or_compute("counts", self.data_version, self.cache_parts(), compute)
+        """The result count and every option's count: bitmap intersections, cheaper than a
+        cache round trip (not cached)."""
+        counter = self.counter()
+        return {"total": counter.total, "facets": counter.counts()}
 
     @property
     def total(self) -> int:
@@ -402,19 +417,17 @@ class Figures:
         the words' ranked list, keeping the places the filters keep; otherwise PostgreSQL sorts
         (by name, date or surface: indexed)."""
 
-        def compute():
-            if self.ranked is not None and self.filterset.sort == "pertinence":
-                kept = self.counter().result
-                if len(kept) == len(self.ranked):  # no filter narrows the words' results
-                    return self.ranked[bottom:top].tolist()
-                return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
-            return list(self.filterset.qs.values_list("pk", flat=True)[bottom:top])
-
+        if self.ranked is not None and self.filterset.sort == "pertinence":
+            # from the cached ranked list: cheaper than a cache round trip of its own
+            kept = self.counter().result
+            if len(kept) == len(self.ranked):  # no filter narrows the words' results
+                return self.ranked[bottom:top].tolist()
+            return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
         return cache.get_or_compute(
             "page",
             self.data_version,
             self.cache_parts(self.filterset.sort, bottom, top),
-            compute,
+            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
         )
 
     def without_coordinates(self) -> int:
@@ -430,34 +443,28 @@ class Figures:
 
     @cached_property
     def facets(self) -> list[Facet]:
-        """Every filter with its options, their counts and whether they are selected."""
+        """Every filter with the options that give places (or are selected), their counts and
+        whether they are selected."""
         facets = []
         data = self.valid_data(with_fixed=True)
         for name in FACETS:
             counts = self._counts["facets"][name]
             selected = set(data.getlist(name))
+            # an option that would give no place is not offered (unless it is selected)
             options = [
                 Option(value, label, counts.get(value, 0), value in selected)
                 for value, label in self.choices(name)
+                if counts.get(value) or value in selected
             ]
             facets.append(Facet(name, str(self.form.fields[name].label), options))
         return facets
 
     def choices(self, name: str) -> list[tuple[str, str]]:
-        """(value in the URL, label) of every option of filter ``name``; one query at most."""
-        memo = self.__dict__.setdefault("_choices", {})
-        if name not in memo:
-            field = self.form.fields[name]
-            if name in ROW_KEYS:
-                memo[name] = cache.get_or_compute(
-                    "choices",
-                    self.data_version,
-                    (name,),
-                    lambda: [(getattr(row, ROW_KEYS[name]), str(row)) for row in field.queryset],
-                )
-            else:
-                memo[name] = [(value, str(label)) for value, label in field.choices if value]
-        return memo[name]
+        """(value in the URL, label) of every option of filter ``name``: rows of the database
+        from the index (read with it, once per data version), vocabularies from the field."""
+        if name in ROW_OPTIONS:
+            return current_index(self.data_version).labels[name]
+        return [(value, str(label)) for value, label in self.form.fields[name].choices if value]
 
     def query(self) -> str:
         """The understood filters as a query string, to carry them to the map or the list."""

@@ -120,19 +120,21 @@ def plan(words, correct: bool = True, published: bool = True) -> Plan:
     columns, params = [], []
     for word in words:
         tsquery = f"to_tsquery('{CONFIG}', %s)"
-        columns.append(
-            f"numnode({tsquery}) = 0, EXISTS (SELECT 1 FROM {table} WHERE status = ANY(%s) "
-            f"AND search_vector @@ {tsquery})"
+        found = (
+            f"EXISTS (SELECT 1 FROM {table} WHERE status = ANY(%s) AND search_vector @@ {tsquery})"
         )
+        columns.append(f"numnode({tsquery}) = 0, {found}")
         params += [f"{word}:*", scope, f"{word}:*"]
         if correct and len(word) >= CORRECTION_MIN_LENGTH:
-            # The closest words, ties (and near ties) going to the word most places hold:
-            # "coworkig" is corrected to "coworking" (70,000 places), not "coworkin" (2).
+            # Only for a word found nowhere (CASE evaluates it then only): the closest words,
+            # ties (and near ties) going to the word most places hold: "coworkig" is corrected
+            # to "coworking" (70,000 places), not "coworkin" (2).
             columns.append(
-                f"(SELECT w.word FROM {SearchWord._meta.db_table} AS w WHERE w.word %% %s "
-                "ORDER BY similarity(w.word, %s) + %s * ln(1 + w.places) DESC, w.word LIMIT 1)"
+                f"CASE WHEN NOT {found} THEN (SELECT w.word FROM {SearchWord._meta.db_table} AS w "
+                "WHERE w.word %% %s ORDER BY similarity(w.word, %s) + %s * ln(1 + w.places) DESC, "
+                "w.word LIMIT 1) END"
             )
-            params += [_plain(word)] * 2 + [FREQUENCY_WEIGHT]
+            params += [scope, f"{word}:*", _plain(word), _plain(word), FREQUENCY_WEIGHT]
         else:
             columns.append("NULL")
     with connection.cursor() as cursor:

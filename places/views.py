@@ -32,6 +32,16 @@ from places.models import (
     Space,
 )
 
+CARD_FIELDS = [
+    "name",
+    "slug",
+    "commune",
+    "families",
+    "summary",
+    "department__name",
+    "department__region__name",
+]
+
 
 class DirectoryPaginator(Paginator):
     """Pages of the directory: the count and each page's ids come from the cached figures
@@ -51,7 +61,8 @@ class DirectoryPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         ids = self.figures.page_ids(bottom, top)
         filterset = self.figures.filterset
-        rows = self.object_list.filter(pk__in=ids)
+        # what a card shows (includes/place_card.html): never the search columns
+        rows = self.object_list.filter(pk__in=ids).only(*CARD_FIELDS)
         if filterset.search_query:
             rows = search.with_snippet(rows, filterset.search_plan)
         rows = {place.pk: place for place in rows}
@@ -63,7 +74,8 @@ class HomeView(TemplateView):
     template_name = "places/home.html"
 
     def get_context_data(self, **kwargs):
-        figures = cache.get_or_compute("home", cache.data_version(), (), home_figures)
+        version = cache.request_version(self.request)
+        figures = cache.get_or_compute("home", version, (), home_figures)
         regions = list(Region.objects.order_by("name"))
         for region in regions:
             region.place_count = figures["regions"].get(region.pk, 0)
@@ -109,12 +121,24 @@ class PlaceListView(FilterView):
     def get_queryset(self):
         return Place.objects.published().with_territory()
 
+    def get(self, request, *args, **kwargs):
+        # The results are counted and paged by places.facets (bitmaps, the words' ranked list):
+        # the FilterSet's own QuerySet is built only when PostgreSQL sorts a page.
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.object_list = self.filterset.queryset
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        return self.render_to_response(context)
+
     def get_preset(self) -> dict[str, str]:
         return self.preset
 
     @cached_property
     def figures(self) -> Figures:
-        return Figures(self.filterset, fixed=frozenset(self.preset_values))
+        return Figures(
+            self.filterset,
+            fixed=frozenset(self.preset_values),
+            version=cache.request_version(self.request),
+        )
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -370,7 +394,7 @@ class MapView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        figures = Figures(context["filter"])
+        figures = Figures(context["filter"], version=cache.request_version(self.request))
         context.update(
             total=figures.total,
             without_coordinates=figures.without_coordinates(),
@@ -388,7 +412,10 @@ def places_geojson(request):
     """Matching published places with coordinates as a GeoJSON FeatureCollection; ``total`` and
     ``without_coordinates`` (foreign members) say how many cannot be drawn. The encoded body is
     cached per data version and query (it holds no translated text)."""
-    figures = Figures(PlaceFilter(request.GET, queryset=Place.objects.published()))
+    figures = Figures(
+        PlaceFilter(request.GET, queryset=Place.objects.published()),
+        version=cache.request_version(request),
+    )
     body = cache.get_or_compute(
         "geojson", figures.data_version, figures.cache_parts(), lambda: _geojson(figures)
     )

@@ -106,13 +106,21 @@ def sql_count(query: QueryDict) -> int:
     return PlaceFilter(query, queryset=Place.objects.published()).qs.count()
 
 
-def assert_counts_match_sql(query: str):
+def assert_counts_match_sql(query: str, hidden: bool = False):
+    """Every option offered has the count PostgreSQL gives; with ``hidden``, every option not
+    offered (none of its places under the other filters) gives no place either."""
     result = figures(query)
     data = QueryDict(query)
     assert result.total == sql_count(data), query
     for facet in result.facets:
+        shown = {option.value for option in facet.options}
         for option in facet.options:
             # the option's count: the other filters, and this option instead of this filter's
             expected = data.copy()
             expected.setlist(facet.name, [option.value])
             assert option.count == sql_count(expected), (query, facet.name, option.value)
+        for value, _label in result.choices(facet.name) if hidden else ():
+            if value not in shown:
+                expected = data.copy()
+                expected.setlist(facet.name, [value])
+                assert sql_count(expected) == 0, (query, facet.name, value)

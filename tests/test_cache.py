@@ -40,7 +40,9 @@ def test_cached_figures_follow_the_data(client):
     assert len(again) == 1  # the data version: the page came from the cache
     with CaptureQueriesContext(connection) as other:
         assert count(client, "famille=fablab&page=1") == 1
-    assert len(other) == 3  # data version (page, figures), the page's rows: figures cached
+    # the data version, the page's rows: the index and the page's ids cached, counts from the
+    # index
+    assert len(other) == 2
     PlaceFactory(families=["fablab"])  # through the ORM
     assert count(client) == 2
     Place.objects.update(status=PublicationStatus.DRAFT)  # in bulk, like the admin's actions
@@ -81,7 +83,7 @@ def redis_cache(settings):
 def test_redis_backend_serves_the_figures(client, redis_cache):
     PlaceFactory(families=["fablab"])
     assert count(client) == 1
-    assert any(b"places:counts:" in key for key in redis_cache._cache.get_client().keys("*"))
+    assert any(b"places:facet-index:" in key for key in redis_cache._cache.get_client().keys("*"))
     with CaptureQueriesContext(connection) as again:
         assert count(client) == 1
     assert len(again) == 1

@@ -78,7 +78,8 @@ def test_the_index_is_built_once_per_data_version_and_shared(
     partnerships, django_assert_num_queries
 ):
     version = figures("").data_version
-    with django_assert_num_queries(3):  # places per option, partnerships, activities
+    # places per option, partnerships, activities; labels of régions, départements, partners
+    with django_assert_num_queries(6):
         index = current_index(version)
     with django_assert_num_queries(0):  # this process's copy
         assert current_index(version) is index

@@ -29,14 +29,19 @@ def test_every_count_equals_the_filtersets_sql_on_the_census(census_reader, quer
     assert_counts_match_sql(query)
 
 
+@pytest.mark.parametrize("query", ["q=fablab&region=bretagne", "partenariat=tig"])
+def test_options_not_offered_would_give_no_place(census_reader, query):
+    assert_counts_match_sql(query, hidden=True)
+
+
 def test_counts_of_every_option_are_computed_without_a_query_per_facet(
     census_reader, django_assert_num_queries
 ):
     result = figures("region=normandie&famille=fablab&partenariat=tig")
     current_index(result.data_version)
-    # the labels of the options that are rows (régions, départements, partners; cached per
-    # data version), and every count from the index: no query per facet or option
-    with django_assert_num_queries(3):
+    # every count, and the labels of the options that are rows (régions, départements,
+    # partners), from the index: no query per facet or option
+    with django_assert_num_queries(0):
         assert {facet.name for facet in result.facets} == set(FACETS)
 
 

@@ -11,6 +11,8 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
+# Above the statement timeouts of tierslieux.middleware (3 s public, 20 s admin): a slow query is
+# cut by PostgreSQL and answered with a clear page before gunicorn would kill the worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5

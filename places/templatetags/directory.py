@@ -2,7 +2,8 @@
 
 from django import template
 from django.urls import translate_url
-from django.utils.html import escape, json_script
+from django.utils.formats import localize
+from django.utils.html import escape, format_html_join, json_script
 from django.utils.safestring import mark_safe
 
 from places.search import MARK_START, MARK_STOP
@@ -69,3 +70,24 @@ def place_json_ld(context, place) -> str:
     # json_script escapes <, > and & so that the data cannot close the script element.
     html = json_script(data)
     return mark_safe(html.replace('type="application/json"', 'type="application/ld+json"'))
+
+
+@register.simple_tag
+def facet_options(facet) -> str:
+    """The checkboxes of a facet's options: one ``format_html`` each rather than a dozen
+    template nodes (a facet can offer 100 départements and 150 partners)."""
+    return format_html_join(
+        "\n",
+        '<li><input type="checkbox" name="{0}" value="{1}" id="f-{0}-{1}"{2}>'
+        '<label for="f-{0}-{1}">{3} <span class="count">({4})</span></label></li>',
+        (
+            (
+                facet.name,
+                option.value,
+                mark_safe(" checked") if option.selected else "",  # noqa: S308 (a constant)
+                option.label,
+                localize(option.count),
+            )
+            for option in facet.options
+        ),
+    )

@@ -106,35 +106,44 @@ class Plan:
 
 
 def plan(words, correct: bool = True, published: bool = True) -> Plan:
-    """Decide, in one query, how each word matches: a stop word is dropped; a word found as a
-    prefix of a stemmed word of some published place is searched as typed; any other word of
-    four letters or more is corrected against the dictionary (``SearchWord``: the words the
-    places contain, with how many places hold each), when ``correct``. The dictionary is a few
-    thousand rows whatever the number of places: a correction costs a few milliseconds.
-    ``published``: a word counts as found when a published place holds it (the public pages);
-    otherwise when any place does (the admin, which finds drafts too)."""
+    """Decide, in one query, how each word matches: a stop word is dropped; a known word is
+    searched as typed, as a prefix ("cowork" finds "coworking"); any other word of four letters
+    or more is corrected against the dictionary (``SearchWord``: the words the places contain,
+    with how many places hold each), when ``correct``. The dictionary is a few thousand rows
+    whatever the number of places: a correction costs a few milliseconds.
+
+    A word is known when some published place holds its stem ("colombeles" stems like
+    Colombelles), or when it starts a word of the dictionary ("cowork"). A typo that merely
+    starts some stem is not: "renes" (stem "ren") would find every "rencontre", it is corrected
+    to "rennes". In the admin (``published`` false), a word is known when it starts a stem of
+    any place, drafts included: staff find a draft by the start of its name."""
     if not words:
         return Plan()
-    table = Place._meta.db_table
+    table, dictionary = Place._meta.db_table, SearchWord._meta.db_table
     scope = [PublicationStatus.PUBLISHED.value] if published else list(PublicationStatus.values)
     columns, params = [], []
     for word in words:
         tsquery = f"to_tsquery('{CONFIG}', %s)"
-        found = (
+        holds = (
             f"EXISTS (SELECT 1 FROM {table} WHERE status = ANY(%s) AND search_vector @@ {tsquery})"
         )
+        if published:
+            found = f"({holds} OR EXISTS (SELECT 1 FROM {dictionary} WHERE word LIKE %s))"
+            found_params = [scope, word, _plain(word) + "%"]
+        else:
+            found, found_params = holds, [scope, f"{word}:*"]
         columns.append(f"numnode({tsquery}) = 0, {found}")
-        params += [f"{word}:*", scope, f"{word}:*"]
+        params += [f"{word}:*", *found_params]
         if correct and len(word) >= CORRECTION_MIN_LENGTH:
             # Only for a word found nowhere (CASE evaluates it then only): the closest words,
             # ties (and near ties) going to the word most places hold: "coworkig" is corrected
             # to "coworking" (70,000 places), not "coworkin" (2).
             columns.append(
-                f"CASE WHEN NOT {found} THEN (SELECT w.word FROM {SearchWord._meta.db_table} AS w "
+                f"CASE WHEN NOT {found} THEN (SELECT w.word FROM {dictionary} AS w "
                 "WHERE w.word %% %s ORDER BY similarity(w.word, %s) + %s * ln(1 + w.places) DESC, "
                 "w.word LIMIT 1) END"
             )
-            params += [scope, f"{word}:*", _plain(word), _plain(word), FREQUENCY_WEIGHT]
+            params += [*found_params, _plain(word), _plain(word), FREQUENCY_WEIGHT]
         else:
             columns.append("NULL")
     with connection.cursor() as cursor:

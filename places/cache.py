@@ -10,6 +10,7 @@ computes afresh, in every worker. Backend: Redis when REDIS_URL is set, else loc
 import functools
 import gzip
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.db import connection
@@ -36,6 +37,31 @@ def request_version(request) -> int:
 def key(kind: str, version: int, *parts) -> str:
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
     return f"places:{kind}:{version}:{digest}"
+
+
+def get_or_compute_once(kind: str, version: int, parts, compute, wait: float = 3.0):
+    """Like ``get_or_compute``, for a value that takes long to compute and that every worker
+    wants at once after a data change (the facet index): one process computes it while the
+    others wait for it (up to ``wait`` seconds, then compute it themselves), rather than all
+    computing it together on the same two cores."""
+    cache_key = key(kind, version, *parts)
+    value = cache.get(cache_key)
+    if value is not None:
+        return value
+    lock = cache_key + ":computing"
+    if not cache.add(lock, 1, timeout=int(wait) + 5):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            value = cache.get(cache_key)
+            if value is not None:
+                return value
+    try:
+        value = compute()
+        cache.set(cache_key, value, TIMEOUT)
+    finally:
+        cache.delete(lock)
+    return value
 
 
 def get_or_compute(kind: str, version: int, parts, compute):

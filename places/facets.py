@@ -195,13 +195,14 @@ _lock = threading.Lock()
 
 def current_index(version: int) -> FacetIndex:
     """The index for this data version and today's date: from this process's memory, else from
-    the shared cache (another worker built it), else built and shared."""
+    the shared cache (another worker built it, or is building it: then wait for it), else built
+    and shared."""
     today = timezone.localdate()
     key = (version, today)
     with _lock:
         if _memo.get("key") == key:
             return _memo["index"]
-    index = cache.get_or_compute("facet-index", version, (today,), lambda: build_index(today))
+    index = cache.get_or_compute_once("facet-index", version, (today,), lambda: build_index(today))
     with _lock:
         _memo.update(key=key, index=index)
     return index
@@ -340,6 +341,8 @@ class Chip:
 
 
 FLAGS = ("ouvert", "partenariat_actif")
+# Up to this many results, a page sorted by PostgreSQL is sorted among the result's ids.
+FEW_RESULTS = 10_000
 
 
 class Figures:
@@ -412,22 +415,31 @@ class Figures:
         return self._counts["total"]
 
     def page_ids(self, bottom: int, top: int) -> list[int]:
-        """The ids of one page of results, in order (cached): the rows are then fetched by id,
-        so a late page costs no more than the first. Ranked by relevance, the page is read from
-        the words' ranked list, keeping the places the filters keep; otherwise PostgreSQL sorts
-        (by name, date or surface: indexed)."""
-
-        if self.ranked is not None and self.filterset.sort == "pertinence":
+        """The ids of one page of results, in order: the rows are then fetched by id, so a late
+        page costs no more than the first. Ranked by relevance, the page is read from the
+        words' ranked list, keeping the places the filters keep. Otherwise PostgreSQL sorts
+        (cached): among the result's ids when they are few (the bitmaps know them: a primary-key
+        lookup and a small sort), else with the filters in SQL (an index in name, date or
+        surface order, read until the page is full)."""
+        sort = self.filterset.sort
+        if self.ranked is not None and sort == "pertinence":
             # from the cached ranked list: cheaper than a cache round trip of its own
             kept = self.counter().result
             if len(kept) == len(self.ranked):  # no filter narrows the words' results
                 return self.ranked[bottom:top].tolist()
             return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
+
+        def compute():
+            result = self.counter().result
+            if len(result) <= FEW_RESULTS:
+                places = Place.objects.filter(pk__in=list(result))
+                places = places.order_by(*self.filterset.ordering())
+            else:
+                places = self.filterset.qs
+            return list(places.values_list("pk", flat=True)[bottom:top])
+
         return cache.get_or_compute(
-            "page",
-            self.data_version,
-            self.cache_parts(self.filterset.sort, bottom, top),
-            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
+            "page", self.data_version, self.cache_parts(sort, bottom, top), compute
         )
 
     def without_coordinates(self) -> int:

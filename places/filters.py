@@ -80,7 +80,7 @@ class SortFilter(django_filters.ChoiceFilter):
         super().__init__(*args, choices=SORTS, empty_label=None, **kwargs)
 
     def filter(self, qs, value):
-        return qs.order_by(*SORT_ORDER[self.parent.sort])
+        return qs.order_by(*self.parent.ordering())
 
 
 class PlaceFilter(django_filters.FilterSet):
@@ -193,6 +193,10 @@ class PlaceFilter(django_filters.FilterSet):
         return search.plan(
             self.search_query.words, correct=not self.form.cleaned_data.get("tel_quel")
         )
+
+    def ordering(self) -> list:
+        """The ORDER BY of the sort in effect."""
+        return SORT_ORDER[self.sort]
 
     @property
     def sort(self) -> str:

@@ -2,6 +2,8 @@
 shared between languages, and shared by workers through Redis when REDIS_URL is set."""
 
 import re
+import threading
+import time
 import uuid
 
 import pytest
@@ -87,3 +89,29 @@ def test_redis_backend_serves_the_figures(client, redis_cache):
     with CaptureQueriesContext(connection) as again:
         assert count(client) == 1
     assert len(again) == 1
+
+
+def test_a_long_computation_runs_once_while_the_others_wait_for_it():
+    """After a data change every worker wants the facet index at once: one computes it, the
+    others wait for it rather than compute it together (get_or_compute_once)."""
+    from django.core.cache import cache as backend
+
+    key = cache.key("slow", 1, "parts")
+    backend.add(key + ":computing", 1)  # another worker is computing it
+    threading.Timer(0.2, lambda: backend.set(key, "from the other worker")).start()
+
+    def never():
+        raise AssertionError("computed although another worker was computing it")
+
+    assert cache.get_or_compute_once("slow", 1, ("parts",), never) == "from the other worker"
+
+
+def test_a_waiter_computes_itself_when_the_other_worker_never_delivers():
+    from django.core.cache import cache as backend
+
+    backend.add(cache.key("slow", 2, "parts") + ":computing", 1)  # a worker that died
+    started = time.monotonic()
+    value = cache.get_or_compute_once("slow", 2, ("parts",), lambda: "computed here", wait=0.3)
+    assert value == "computed here"
+    assert 0.3 <= time.monotonic() - started < 2
+    assert cache.get_or_compute_once("slow", 2, ("parts",), lambda: "again") == "computed here"

@@ -1,7 +1,7 @@
 """Facet counts in one pass, the way search engines count them: with bitmaps of place ids.
 
 ``FacetIndex`` holds, for every option of every filter of the directory, the set of published
-places it selects, as a compressed bitmap (pyroaring). It is built in six queries once per data
+places it selects, as a compressed bitmap (pyroaring). It is built in seven queries once per data
 version (and per day: "partnership active today" moves with the date), kept in each process and
 shared between processes through the cache. A request then intersects bitmaps:
 
@@ -97,28 +97,17 @@ def _tables() -> dict[str, str]:
     }
 
 
-PLACE_OPTIONS_SQL = """
-SELECT 'region', r.slug, array_agg(p.id)
-  FROM {place} p JOIN {department} d ON d.id = p.department_id JOIN {region} r ON r.id = d.region_id
- WHERE p.status = %(published)s GROUP BY r.slug
-UNION ALL
-SELECT 'departement', d.code, array_agg(p.id)
-  FROM {place} p JOIN {department} d ON d.id = p.department_id
- WHERE p.status = %(published)s GROUP BY d.code
-UNION ALL
-SELECT 'famille', f, array_agg(p.id)
-  FROM {place} p, unnest(p.families) AS f WHERE p.status = %(published)s GROUP BY f
-UNION ALL
-SELECT 'espace', s.kind, array_agg(DISTINCT s.place_id)
-  FROM {space} s JOIN {place} p ON p.id = s.place_id WHERE p.status = %(published)s GROUP BY s.kind
-UNION ALL
-SELECT 'ouvert', '1', array_agg(p.id) FROM {place} p
- WHERE p.status = %(published)s AND p.open_to_public
-UNION ALL
-SELECT '', 'coordinates', array_agg(p.id) FROM {place} p
- WHERE p.status = %(published)s AND p.latitude IS NOT NULL
-UNION ALL
-SELECT '', 'published', array_agg(p.id) FROM {place} p WHERE p.status = %(published)s
+# The published places grouped by what they hold (one scan): every place option is a union of
+# these groups. Spaces, partnerships and activities are read without joining the places: the
+# published bitmap narrows them.
+PLACE_GROUPS_SQL = """
+SELECT p.department_id, p.open_to_public IS TRUE, p.latitude IS NOT NULL, p.families,
+       array_agg(p.id)
+  FROM {place} p WHERE p.status = %(published)s
+ GROUP BY 1, 2, 3, 4
+"""
+SPACES_SQL = """
+SELECT s.kind, array_agg(DISTINCT s.place_id) FROM {space} s GROUP BY s.kind
 """
 PARTNERSHIP_COMBINATIONS_SQL = """
 SELECT ps.kind, pr.slug, pr.level,
@@ -126,66 +115,75 @@ SELECT ps.kind, pr.slug, pr.level,
             THEN '1' ELSE '' END,
        array_agg(DISTINCT ps.place_id)
   FROM {partnership} ps JOIN {partner} pr ON pr.id = ps.partner_id
-  JOIN {place} p ON p.id = ps.place_id
- WHERE p.status = %(published)s
  GROUP BY 1, 2, 3, 4
 """
 ACTIVITY_COMBINATIONS_SQL = """
 SELECT a.kind, coalesce(audience, ''), array_agg(DISTINCT a.place_id)
-  FROM {activity} a JOIN {place} p ON p.id = a.place_id,
-       unnest(array_append(a.audiences, NULL)) AS audience
- WHERE p.status = %(published)s
+  FROM {activity} a, unnest(array_append(a.audiences, NULL)) AS audience
  GROUP BY 1, 2
 """
 
 
-# Options that are rows of the database (their labels are read with the index): model, URL key.
-ROW_OPTIONS = {
-    "region": (Region, "slug"),
-    "departement": (Department, "code"),
-    "partenaire": (Partner, "slug"),
-}
-
-
 def build_index(today: datetime.date) -> FacetIndex:
-    """Six queries: the places of every option, of every partnership combination and of every
-    activity combination; the labels of the régions, départements and partners."""
+    """Seven queries: the published places grouped by territory, families, opening and
+    coordinates; the places of every space kind, of every partnership combination and of every
+    activity combination; the régions, départements and partners (their labels)."""
     tables = _tables()
     params = {"published": PublicationStatus.PUBLISHED.value, "today": today}
     options: dict[str, dict[str, BitMap]] = {name: {} for name in FACETS}
-    special = {}
+    regions = list(Region.objects.all())
+    departments = list(Department.objects.select_related("region"))
+    partners = list(Partner.objects.all())
+    territory = {d.pk: (d.code, d.region.slug) for d in departments}
+    published, with_coordinates = BitMap(), BitMap()
+
+    def add(name: str, value: str, places: BitMap):
+        options[name].setdefault(value, BitMap()).update(places)
+
     with connection.cursor() as cursor:
-        cursor.execute(PLACE_OPTIONS_SQL.format(**tables), params)
-        for name, value, ids in cursor.fetchall():
-            if name:
-                options[name][value] = BitMap(ids)
-            else:
-                special[value] = BitMap(ids or [])
+        cursor.execute(PLACE_GROUPS_SQL.format(**tables), params)
+        for department, open_to_public, located, families, ids in cursor.fetchall():
+            places = BitMap(ids)
+            published.update(places)
+            code, region = territory[department]
+            add("departement", code, places)
+            add("region", region, places)
+            for family in families:
+                add("famille", family, places)
+            if open_to_public:
+                add("ouvert", "1", places)
+            if located:
+                with_coordinates.update(places)
+        cursor.execute(SPACES_SQL.format(**tables), params)
+        for kind, ids in cursor.fetchall():
+            if places := BitMap(ids) & published:
+                options["espace"][kind] = places
         combinations = {}
         for group, sql in (
             (PARTNERSHIP_FACETS, PARTNERSHIP_COMBINATIONS_SQL),
             (ACTIVITY_FACETS, ACTIVITY_COMBINATIONS_SQL),
         ):
             cursor.execute(sql.format(**tables), params)
-            combinations[group] = [(tuple(row[:-1]), BitMap(row[-1])) for row in cursor]
+            rows = ((tuple(row[:-1]), BitMap(row[-1]) & published) for row in cursor.fetchall())
+            combinations[group] = [(values, places) for values, places in rows if places]
     for group, rows in combinations.items():
         for position, name in enumerate(group):
             for values, places in rows:
                 if values[position]:
-                    options[name].setdefault(values[position], BitMap()).update(places)
+                    add(name, values[position], places)
     for values in options.values():
         for bitmap in values.values():
             bitmap.run_optimize()
-    labels = {
-        name: [(getattr(row, key), str(row)) for row in model.objects.all()]
-        for name, (model, key) in ROW_OPTIONS.items()
-    }
     return FacetIndex(
-        published=special.get("published", BitMap()),
-        with_coordinates=special.get("coordinates", BitMap()),
+        published=published,
+        with_coordinates=with_coordinates,
         options=options,
         combinations=combinations,
-        labels=labels,
+        labels={
+            "region": [(region.slug, str(region)) for region in regions],
+            "departement": [(department.code, str(department)) for department in departments],
+            "partenaire": [(partner.slug, str(partner)) for partner in partners],
+        },
     )
 
 
@@ -474,8 +472,9 @@ class Figures:
     def choices(self, name: str) -> list[tuple[str, str]]:
         """(value in the URL, label) of every option of filter ``name``: rows of the database
         from the index (read with it, once per data version), vocabularies from the field."""
-        if name in ROW_OPTIONS:
-            return current_index(self.data_version).labels[name]
+        labels = current_index(self.data_version).labels
+        if name in labels:
+            return labels[name]
         return [(value, str(label)) for value, label in self.form.fields[name].choices if value]
 
     def query(self) -> str:

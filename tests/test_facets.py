@@ -78,8 +78,9 @@ def test_the_index_is_built_once_per_data_version_and_shared(
     partnerships, django_assert_num_queries
 ):
     version = figures("").data_version
-    # places per option, partnerships, activities; labels of régions, départements, partners
-    with django_assert_num_queries(6):
+    # places by territory and families, spaces, partnerships, activities; régions, départements
+    # and partners (their labels)
+    with django_assert_num_queries(7):
         index = current_index(version)
     with django_assert_num_queries(0):  # this process's copy
         assert current_index(version) is index

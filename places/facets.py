@@ -339,8 +339,6 @@ class Chip:
 
 
 FLAGS = ("ouvert", "partenariat_actif")
-# Up to this many results, a page sorted by PostgreSQL is sorted among the result's ids.
-FEW_RESULTS = 10_000
 
 
 class Figures:
@@ -415,10 +413,9 @@ class Figures:
     def page_ids(self, bottom: int, top: int) -> list[int]:
         """The ids of one page of results, in order: the rows are then fetched by id, so a late
         page costs no more than the first. Ranked by relevance, the page is read from the
-        words' ranked list, keeping the places the filters keep. Otherwise PostgreSQL sorts
-        (cached): among the result's ids when they are few (the bitmaps know them: a primary-key
-        lookup and a small sort), else with the filters in SQL (an index in name, date or
-        surface order, read until the page is full)."""
+        words' ranked list, keeping the places the filters keep. Otherwise PostgreSQL sorts,
+        the filters in SQL (cached; measured: sorting among the result's ids, which the bitmaps
+        know, was no faster)."""
         sort = self.filterset.sort
         if self.ranked is not None and sort == "pertinence":
             # from the cached ranked list: cheaper than a cache round trip of its own
@@ -427,17 +424,11 @@ class Figures:
                 return self.ranked[bottom:top].tolist()
             return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
 
-        def compute():
-            result = self.counter().result
-            if len(result) <= FEW_RESULTS:
-                places = Place.objects.filter(pk__in=list(result))
-                places = places.order_by(*self.filterset.ordering())
-            else:
-                places = self.filterset.qs
-            return list(places.values_list("pk", flat=True)[bottom:top])
-
         return cache.get_or_compute(
-            "page", self.data_version, self.cache_parts(sort, bottom, top), compute
+            "page",
+            self.data_version,
+            self.cache_parts(sort, bottom, top),
+            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
         )
 
     def without_coordinates(self) -> int:

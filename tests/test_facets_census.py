@@ -2,7 +2,6 @@
 
 import pytest
 
-from places import facets
 from places.facets import FACETS, current_index
 from tests.conftest import assert_counts_match_sql, figures
 
@@ -69,7 +68,6 @@ def test_pages_read_from_the_ranked_words_equal_postgresqls_order(census_reader,
         assert result.page_ids(bottom, bottom + 50) == expected[bottom : bottom + 50], bottom
 
 
-@pytest.mark.parametrize("few", [10_000, 30])  # sorted among the result's ids, or filtered in SQL
 @pytest.mark.parametrize(
     "query",
     [
@@ -80,10 +78,7 @@ def test_pages_read_from_the_ranked_words_equal_postgresqls_order(census_reader,
         "q=coworking&tri=nom",
     ],
 )
-def test_pages_sorted_by_postgresql_equal_the_filtersets_order(
-    census_reader, query, few, monkeypatch
-):
-    monkeypatch.setattr(facets, "FEW_RESULTS", few)
+def test_pages_sorted_by_postgresql_equal_the_filtersets_order(census_reader, query):
     result = figures(query)
     expected = list(result.filterset.qs.values_list("pk", flat=True))
     for bottom in (0, 50):

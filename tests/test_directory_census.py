@@ -199,9 +199,9 @@ def test_sitemap_index_lists_pages_that_hold_every_place_once_in_both_languages(
     index = client.get("/sitemap.xml")
     assert index["Content-Type"] == "application/xml"
     pages = re.findall(r"<loc>http://testserver([^<]+)</loc>", index.text)
-    # 1,512 places at 500 a page: four pages of places, then pages, territories and partners
-    assert "/sitemap-places.xml" in pages and "/sitemap-places.xml?p=4" in pages
-    assert "/sitemap-places.xml?p=5" not in pages
+    # 1,512 places at 300 a page: six pages of places, then pages, territories and partners
+    assert "/sitemap-places.xml" in pages and "/sitemap-places.xml?p=6" in pages
+    assert "/sitemap-places.xml?p=7" not in pages
     assert {"/sitemap-pages.xml", "/sitemap-territories.xml", "/sitemap-partners.xml"} <= set(pages)
     urls = []
     for page in pages:
@@ -220,7 +220,7 @@ def test_sitemap_index_lists_pages_that_hold_every_place_once_in_both_languages(
     assert 'hreflang="en" href="http://testserver/en/lieux/' in first
     assert 'hreflang="x-default"' in first
     # a page beyond the last, or not a number: not found, never a 500
-    assert client.get("/sitemap-places.xml", {"p": "5"}).status_code == 404
+    assert client.get("/sitemap-places.xml", {"p": "7"}).status_code == 404
     assert client.get("/sitemap-places.xml", {"p": "abc"}).status_code == 404
     assert client.get("/sitemap-nowhere.xml").status_code == 404
 

@@ -24,7 +24,7 @@ import datetime
 import itertools
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import connection
@@ -78,11 +78,9 @@ class FacetIndex:
     # facet name → option value → places (place facets, and each group's facets taken alone)
     options: dict[str, dict[str, BitMap]]
     # group (PARTNERSHIP_FACETS or ACTIVITY_FACETS) → [(values, places)], one per combination
-    combinations: dict[tuple[str, ...], list[tuple[tuple[str, ...], BitMap]]] = field(
-        default_factory=dict
-    )
+    combinations: dict[tuple[str, ...], list[tuple[tuple[str, ...], BitMap]]]
     # the options that are rows of the database: facet name → [(value in the URL, label)]
-    labels: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    labels: dict[str, list[tuple[str, str]]]
 
 
 def _tables() -> dict[str, str]:
@@ -264,11 +262,9 @@ class FacetCounter:
     # Results
     # -----------------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def result(self) -> BitMap:
-        if "_result" not in self.__dict__:
-            self._result = self._others(skip=None)
-        return self._result
+        return self._others(skip=None)
 
     @property
     def total(self) -> int:
@@ -392,23 +388,21 @@ class Figures:
         )
         return array.array("I", stored)
 
-    def counter(self, words: bool = True) -> FacetCounter:
-        """The bitmaps' view of these results (``words``: narrowed by the search)."""
+    def _counter(self, words: bool) -> FacetCounter:
         data = self.valid_data(with_fixed=True)
         selected = {name: data.getlist(name) for name in FACETS}
         matching = BitMap(self.ranked) if words and self.ranked is not None else None
         return FacetCounter(current_index(self.data_version), selected, matching)
 
     @cached_property
-    def _counts(self) -> dict:
-        """The result count and every option's count: bitmap intersections, cheaper than a
-        cache round trip (not cached)."""
-        counter = self.counter()
-        return {"total": counter.total, "facets": counter.counts()}
+    def counter(self) -> FacetCounter:
+        """The bitmaps' view of these results: their set, count and every option's count are
+        bitmap intersections, cheaper than a cache round trip (not cached)."""
+        return self._counter(words=True)
 
     @property
     def total(self) -> int:
-        return self._counts["total"]
+        return self.counter.total
 
     def page_ids(self, bottom: int, top: int) -> list[int]:
         """The ids of one page of results, in order: the rows are then fetched by id, so a late
@@ -419,7 +413,7 @@ class Figures:
         sort = self.filterset.sort
         if self.ranked is not None and sort == "pertinence":
             # from the cached ranked list: cheaper than a cache round trip of its own
-            kept = self.counter().result
+            kept = self.counter.result
             if len(kept) == len(self.ranked):  # no filter narrows the words' results
                 return self.ranked[bottom:top].tolist()
             return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
@@ -432,14 +426,9 @@ class Figures:
         )
 
     def without_coordinates(self) -> int:
-        def compute():
-            counter = self.counter()
-            return counter.total - counter.result.intersection_cardinality(
-                counter.index.with_coordinates
-            )
-
-        return cache.get_or_compute(
-            "without-coordinates", self.data_version, self.cache_parts(), compute
+        counter = self.counter
+        return counter.total - counter.result.intersection_cardinality(
+            counter.index.with_coordinates
         )
 
     @cached_property
@@ -448,8 +437,9 @@ class Figures:
         whether they are selected."""
         facets = []
         data = self.valid_data(with_fixed=True)
+        all_counts = self.counter.counts()
         for name in FACETS:
-            counts = self._counts["facets"][name]
+            counts = all_counts[name]
             selected = set(data.getlist(name))
             # an option that would give no place is not offered (unless it is selected)
             options = [
@@ -500,15 +490,13 @@ class Figures:
         """For an empty result: (filter label, query without it, places it would give) for each
         active filter whose removal gives some places."""
         suggestions = []
-        counter = None
         for chip in self.chips():
             if chip.name in {name for _label, name, _count in suggestions}:
                 continue
-            counter = counter or self.counter()
             if chip.name == "q":
-                count = self.counter(words=False).total
+                count = self._counter(words=False).total
             else:
-                count = counter.total_without(chip.name)
+                count = self.counter.total_without(chip.name)
             if count:
                 suggestions.append((chip.label, chip.name, count))
         return [(label, self.query_without(name), count) for label, name, count in suggestions]

@@ -384,9 +384,6 @@ class Place(models.Model):
             models.Index(fields=["postcode"], name="place_postcode_idx"),
             GinIndex(fields=["families"], name="place_families_gin"),
             GinIndex(fields=["search_vector"], name="place_search_vector_gin"),
-            GinIndex(
-                fields=["search_text"], opclasses=["gin_trgm_ops"], name="place_search_text_trgm"
-            ),
         ]
 
     def __str__(self):

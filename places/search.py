@@ -6,8 +6,8 @@ of its parts changes (places.signals) and after an import:
 * ``search_vector``: a tsvector in the ``tierslieux_fr`` configuration (``unaccent`` then the
   French stemmer, created by migration 0004), weighted A name, B territory and families,
   C summary, spaces, partners and activities, D description and former use;
-* ``search_text``: the same short fields unaccented and lower-cased (the admin's trigram
-  index, and the source of the dictionary below).
+* ``search_text``: the same short fields unaccented and lower-cased: the source of the
+  dictionary below (no index: nothing searches it directly since typos are corrected).
 
 The dictionary (``SearchWord``) holds the words the published places contain (names, territory,
 families, partners, summaries), unaccented, with how many places hold each, under a trigram

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.core.paginator import Paginator
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import translation
@@ -59,8 +60,6 @@ class PlaceSitemap(I18nSitemap):
 
     @property
     def paginator(self):
-        from django.core.paginator import Paginator
-
         languages = [code for code, _name in settings.LANGUAGES]
         return Paginator(LanguagePairs(self.items(), languages), self.limit)
 

@@ -43,7 +43,7 @@ system-deps:
 
 ## test: the whole suite, browser tests included (embedded PostgreSQL unless DATABASE_URL is set)
 test: $(STAMP) system-deps
-	DJANGO_SECRET_KEY=tests-only-not-a-secret $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SECRET_KEY=tests-only-not-a-secret DJANGO_SECURE_SSL_REDIRECT=0 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

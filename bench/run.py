@@ -211,7 +211,11 @@ class Bench:
             DJANGO_SETTINGS_MODULE="bench.settings",
             DJANGO_SECRET_KEY="bench-" + os.urandom(16).hex(),
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            # Production settings over plain http on loopback, one client hammering on purpose.
             DJANGO_SECURE_COOKIES="0",
+            DJANGO_SECURE_SSL_REDIRECT="0",
+            DJANGO_HSTS_SECONDS="0",
+            DJANGO_RATELIMIT_ENABLE="0",
             DJANGO_STATIC_ROOT=str(self.workdir / "static"),
             DJANGO_MEDIA_ROOT=str(self.workdir / "media"),
             DJANGO_LOG_LEVEL="ERROR",

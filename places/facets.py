@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +44,7 @@ from places.models import (
     Region,
     Space,
 )
+from tierslieux.routers import read_connection
 
 # Filters whose options are counted, in the order of the page.
 FACETS = [
@@ -138,7 +138,7 @@ def build_index(today: datetime.date) -> FacetIndex:
     def add(name: str, value: str, places: BitMap):
         options[name].setdefault(value, BitMap()).update(places)
 
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(PLACE_GROUPS_SQL.format(**tables), params)
         for department, open_to_public, located, families, ids in cursor.fetchall():
             places = BitMap(ids)

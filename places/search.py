@@ -48,6 +48,7 @@ from django.db.models import (
 from django.utils import translation
 
 from places.models import Family, PartnershipKind, Place, PublicationStatus, SearchWord
+from tierslieux.routers import read_connection
 
 CONFIG = "tierslieux_fr"
 MAX_QUERY_CHARS = 200
@@ -146,7 +147,7 @@ def plan(words, correct: bool = True, published: bool = True) -> Plan:
             params += [*found_params, _plain(word), _plain(word), FREQUENCY_WEIGHT]
         else:
             columns.append("NULL")
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
         row = cursor.fetchone()
     terms, all_words, corrections, unknown = [], [], [], []
@@ -220,7 +221,7 @@ def ranked_ids(plan: Plan) -> array.array:
         sql, params = places.values("pk").query.sql_with_params()
     except EmptyResultSet:  # a word that matches nothing
         return array.array("I")
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         # One row holding every id, in the subquery's order (PostgreSQL aggregates the rows of
         # an ordered subquery in that order): far faster to transfer than one row per place.
         cursor.execute(f"SELECT array_agg(ranked.id) FROM ({sql}) AS ranked(id)", params)

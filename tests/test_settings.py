@@ -47,3 +47,25 @@ def test_debug_is_off_unless_asked():
         timeout=120,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+# The production settings docs/deployment.md documents (the database and Redis of this machine).
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-production-secret-of-fifty-characters-and-more-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "tiers-lieux.example.fr",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://tiers-lieux.example.fr",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_ADMINS": "Équipe de l'annuaire <equipe@example.fr>",
+}
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings():
+    result = run_check(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_https_is_switched_off():
+    result = run_check(**PRODUCTION, DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_HSTS_SECONDS="0")
+    assert "security.W008" in result.stdout + result.stderr  # no SSL redirect
+    assert "security.W004" in result.stdout + result.stderr  # no HSTS

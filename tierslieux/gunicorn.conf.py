@@ -19,8 +19,16 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = 500
 preload_app = True
-# Request lines up to any length: the directory answers a 10,000-character search gracefully
-# (it searches the first words and says so); a reverse proxy in front sets its own limit.
-limit_request_line = 0
+# Bounded requests: a request line of at most 8190 bytes (gunicorn's maximum; the directory
+# refuses query strings beyond MAX_QUERY_STRING_BYTES itself), 50 headers of 8190 bytes.
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
+# Forwarded headers (X-Forwarded-Proto, and SCRIPT_NAME/PATH_INFO that gunicorn would otherwise
+# take from a client) are trusted only from the reverse proxy's addresses, never by default:
+# FORWARDED_ALLOW_IPS=127.0.0.1 when nginx runs on the same machine (docs/deployment.md).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+# The directory is served at the root: no client may move it under a prefix.
+forwarder_headers = ""
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

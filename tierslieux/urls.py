@@ -3,7 +3,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
@@ -11,14 +10,19 @@ from django.urls import include, path
 from places.cache import cached_page
 from places.sitemaps import SITEMAPS
 from places.views import robots_txt
+from tierslieux import views
+
+handler500 = "tierslieux.views.server_error"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico on every page, the admin's included.
     path("favicon.ico", lambda request: redirect(static_url("img/favicon.svg"), permanent=True)),
     path("robots.txt", robots_txt, name="robots"),
-    # Health check (and the benchmark's floor): no database, the whole middleware stack.
-    path("sante/", lambda request: HttpResponse("ok", content_type="text/plain"), name="health"),
+    # Liveness (and the benchmark's floor): no database, the whole middleware stack.
+    path("sante/", views.health, name="health"),
+    # Readiness: the database and the cache answer (503 otherwise).
+    path("sante/pret/", views.ready, name="ready"),
     # An index of paginated sitemaps (?p=2…), each page cached by data version.
     path(
         "sitemap.xml",

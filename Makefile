@@ -8,7 +8,7 @@ PORT ?= 8000
 CENSUS := data/cget-tiers-lieux-2019.csv
 MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=staticfiles --ignore=media --ignore=screenshots
 
-.PHONY: run setup test lint fix check messages system-deps bench clean
+.PHONY: run setup stop test lint fix check messages system-deps bench soak backup restore clean
 # Debian packages the tests need: the browser the Playwright tests drive (never downloaded by
 # Playwright) and gettext for the translation checks.
 SYSTEM_PACKAGES := chromium gettext
@@ -32,6 +32,10 @@ setup: $(STAMP)
 ## run: everything above, then serve on http://127.0.0.1:8000/
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## stop: stop the embedded PostgreSQL, whoever started it (it also stops with the last process)
+stop: $(STAMP)
+	$(BIN)/python -m tierslieux.embedded_db stop
 
 ## system-deps: install chromium and gettext from Debian when they are missing
 system-deps:

@@ -101,6 +101,16 @@ class Session:
             "console", lambda m: m.type == "error" and self.errors.append(f"{m.text} {m.location}")
         )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # Every page runs under the production Content-Security-Policy: a violation (an inline
+        # style or script, a foreign origin) is recorded here, besides the console's error.
+        self.context.add_init_script(
+            "window.__cspViolations = [];"
+            "document.addEventListener('securitypolicyviolation', e =>"
+            " window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def csp_violations(self):
+        return self.page.evaluate("window.__cspViolations")
 
     def _only_loopback(self, route):
         host = urlparse(route.request.url).hostname
@@ -111,11 +121,16 @@ class Session:
             route.abort()
 
     def goto(self, path):
+        if self.context.pages and self.page.url.startswith(self.live_url):
+            assert not self.csp_violations(), (self.page.url, self.csp_violations())
         response = self.page.goto(self.live_url + path)
         assert response.status == 200, path
+        assert "'unsafe-inline'" not in response.headers["content-security-policy"]
         return response
 
     def close(self):
+        if self.page.url.startswith(self.live_url):
+            assert not self.csp_violations(), (self.page.url, self.csp_violations())
         self.context.close()
         assert not self.errors, self.errors
         assert not self.external, self.external
@@ -207,3 +222,33 @@ def test_axe_finds_no_violation_and_screenshots(browser, live_url, language, nam
         ), f"{path} scrolls sideways at {width} px"
         session.page.screenshot(path=SCREENSHOTS / f"{name}-{language}-{width}.png", full_page=True)
         session.close()
+
+
+@pytest.fixture(scope="module")
+def staff_account(committed_census, django_db_blocker):
+    """A moderator committed for the live server's thread, removed afterwards."""
+    from tests.factories import UserFactory
+
+    with django_db_blocker.unblock():
+        user = UserFactory(username="moderatrice-navigateur", group="Modérateurs")
+    yield user.username, "un mot de passe solide 42"
+    with django_db_blocker.unblock():
+        user.delete()
+
+
+def test_the_admin_works_under_the_content_security_policy(session, staff_account):
+    """Sign in, search, open Le Wip's form (inlines, autocompletes, the map of coordinates are
+    the admin's own scripts and styles): no CSP violation, no console error."""
+    page = session.page
+    username, password = staff_account
+    session.goto("/admin/login/")
+    page.get_by_label("Nom d’utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    session.goto("/admin/places/place/?q=wip")
+    page.get_by_role("link", name="Le Wip", exact=True).click()
+    expect(page.locator("#id_name")).to_have_value("Le Wip")
+    page.locator(".add-row a").first.click()  # an inline row added by the admin's script
+    assert not session.csp_violations(), session.csp_violations()

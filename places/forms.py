@@ -10,6 +10,9 @@ class PhotoForm(forms.ModelForm):
     class Meta:
         model = Photo
         fields = ["image", "alt_text", "caption", "credit", "order"]
+        # A plain file field: Django's ImageField would decode the file with Pillow before
+        # process_photo reads its header, and answer a bomb with a generic message.
+        field_classes = {"image": forms.FileField}
 
     def clean_image(self):
         image = self.cleaned_data.get("image")

@@ -107,3 +107,149 @@ def test_alt_text_is_required():
     )
     assert not form.is_valid()
     assert "alt_text" in form.errors
+
+
+# What phones and image editors really send
+# ---------------------------------------------------------------------------------------------
+
+
+def saved(content, name):
+    form = submit(PlaceFactory(), content, name=name)
+    assert form.is_valid(), form.errors
+    return form.save()
+
+
+def test_a_phones_multi_picture_jpeg_keeps_its_first_picture():
+    first = Image.new("RGB", (1200, 900), (30, 120, 200))
+    second = Image.new("RGB", (320, 240), (250, 250, 0))  # a preview, another colour
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    photo = saved(buffer.getvalue(), "IMG_2041.JPG")
+    with Image.open(photo.image.path) as stored:
+        assert stored.format == "JPEG"
+        assert stored.size == (1200, 900)
+        red, green, blue = stored.getpixel((600, 450))
+        assert abs(red - 30) < 8 and abs(green - 120) < 8 and abs(blue - 200) < 8
+
+
+def test_a_16_bit_png_keeps_its_tones():
+    import struct
+
+    # dark-ish grey on the left, light grey on the right (16-bit samples, little-endian)
+    row = struct.pack("<H", 20_000) * 200 + struct.pack("<H", 60_000) * 200
+    grey = Image.frombytes("I;16", (400, 300), row * 300)
+    buffer = io.BytesIO()
+    grey.save(buffer, format="PNG")
+    photo = saved(buffer.getvalue(), "scan.png")
+    with Image.open(photo.image.path) as stored:
+        assert stored.mode == "L"
+        assert abs(stored.getpixel((100, 150)) - 20_000 // 256) <= 1  # 78, not white
+        assert abs(stored.getpixel((300, 150)) - 60_000 // 256) <= 1
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_palette_transparency_is_kept_in_the_photo_and_its_renditions(fmt):
+    logo = Image.new("P", (1000, 800), 0)
+    logo.putpalette([255, 255, 255, 200, 30, 30] + [0] * 762)
+    logo.paste(1, (250, 200, 750, 600))  # a red square on a transparent background
+    buffer = io.BytesIO()
+    logo.save(buffer, format="PNG", transparency=0)
+    converted = io.BytesIO()
+    if fmt == "WEBP":
+        Image.open(io.BytesIO(buffer.getvalue())).convert("RGBA").save(converted, format="WEBP")
+    content = buffer.getvalue() if fmt == "PNG" else converted.getvalue()
+    photo = saved(content, f"logo.{fmt.lower()}")
+    for field in (photo.image, photo.card, photo.large):
+        with Image.open(field.path) as stored:
+            rgba = stored.convert("RGBA")
+            assert rgba.getpixel((1, 1))[3] == 0, field.name  # still transparent
+            middle = rgba.getpixel((rgba.width // 2, rgba.height // 2))
+            assert middle[3] == 255 and middle[0] > 150, field.name
+
+
+def png_header_only(width, height) -> bytes:
+    """A PNG whose header announces width × height pixels, with almost no data behind it."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        checksum = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_30000_pixel_bomb_is_refused_from_its_header_with_our_message():
+    form = submit(PlaceFactory(), png_header_only(30_000, 30_000), "bombe.png")
+    assert not form.is_valid()
+    assert form.errors["image"] == [
+        "L'image fait 30000 × 30000 pixels ; le maximum est 40 millions de pixels."
+    ]
+
+
+def test_large_photos_are_stored_at_a_bounded_size():
+    photo = saved(image_bytes(size=(6000, 4000)), "grande.jpg")
+    assert (photo.width, photo.height) == (2560, 1707)
+    with Image.open(photo.large.path) as large, Image.open(photo.card.path) as card:
+        assert max(large.size) == 1600 and max(card.size) == 480
+
+
+PEAK_MEMORY = """
+import io, sys, time
+import django
+from django.conf import settings
+settings.configure(PHOTO_MAX_BYTES=50_000_000, PHOTO_MAX_PIXELS=40_000_000, PHOTO_MAX_SIDE=2560,
+                   USE_I18N=False)
+django.setup()
+from django.core.files.uploadedfile import SimpleUploadedFile
+from places.images import process_photo
+def status(field):  # kB, from the kernel's own accounting of this process
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))
+data = open(sys.argv[1], "rb").read()
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # peak resident memory reset to the current one
+before = status("VmRSS")
+started = time.perf_counter()
+process_photo(SimpleUploadedFile("big", data))
+elapsed = time.perf_counter() - started
+print((status("VmHWM") - before) // 1024, round(elapsed, 2))
+"""
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "bound_mb"),
+    # About 9 bytes a pixel with transparency (Pillow resamples premultiplied alpha, a second
+    # full-size copy), 5.5 opaque, 1.5 for a JPEG: docs/reliability.md
+    [("PNG", "RGBA", 400), ("PNG", "RGB", 250), ("JPEG", "RGB", 90)],
+)
+def test_peak_memory_of_the_largest_accepted_photo_is_bounded(tmp_path, fmt, mode, bound_mb):
+    """40 megapixels, as large as accepted: measured in a process of its own (its peak resident
+    memory during the processing alone, VmHWM after a reset). A PNG took 592 MB before the
+    renditions were chained from a bounded image; a JPEG is decoded at reduced scale."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / f"big.{fmt.lower()}"
+    big = Image.linear_gradient("L").resize((8000, 5000)).convert(mode)
+    big.save(path, format=fmt)
+    del big
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, str(path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    peak_mb, seconds = result.stdout.split()
+    print(f"{fmt} {mode} 40 MP: +{peak_mb} MB peak, {seconds} s")
+    assert int(peak_mb) < bound_mb

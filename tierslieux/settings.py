@@ -212,6 +212,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))
 PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", 40_000_000))
+# Photos are stored at most this many pixels wide or high (renditions are smaller still).
+PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", 2560))
 
 # Cache (places/cache.py: figures keyed by the data version). Redis when REDIS_URL is set
 # (redis://127.0.0.1:6379/0), shared by every worker; otherwise each process's memory.

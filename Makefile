@@ -37,6 +37,15 @@ run: setup
 stop: $(STAMP)
 	$(BIN)/python -m tierslieux.embedded_db stop
 
+## backup: database (pg_dump) and photos in one timestamped archive under var/backups (BACKUP_DIR)
+backup: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(BIN)/python manage.py backup
+
+## restore: replace the database and photos with an archive's: make restore FILE=var/backups/….tar
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/tierslieux-….tar"; exit 2; }
+	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(BIN)/python manage.py restore "$(FILE)"
+
 ## system-deps: install chromium and gettext from Debian when they are missing
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \

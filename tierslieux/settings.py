@@ -191,6 +191,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Where make backup writes its archives (tierslieux.backups).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "var" / "backups"))
 # Photos: a local folder (MEDIA_ROOT) that the reverse proxy serves at MEDIA_URL
 # (docs/deployment.md), or S3-compatible object storage when MEDIA_STORAGE_URL is set:
 # s3://bucket/prefix?endpoint_url=https://…&region_name=… with AWS_ACCESS_KEY_ID and

@@ -37,6 +37,10 @@ run: setup
 stop: $(STAMP)
 	$(BIN)/python -m tierslieux.embedded_db stop
 
+## soak: a minute of mixed load with PostgreSQL restarted mid-run; writes docs/reliability.md
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --write docs/reliability.md
+
 ## backup: database (pg_dump) and photos in one timestamped archive under var/backups (BACKUP_DIR)
 backup: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG-1} $(BIN)/python manage.py backup

@@ -51,7 +51,7 @@ def data_version() -> int:
     version = row[0] if row else 0
     if _last_known.get(connection.alias) != version:
         _last_known[connection.alias] = version
-        cache.set(f"{VERSION_KEY}:{connection.alias}", version, None)
+        cache.set(f"{VERSION_KEY}:{connection.alias}", version, 7 * 24 * TIMEOUT)
     return version
 
 

@@ -63,7 +63,30 @@ def request_version(request) -> int:
 
 def key(kind: str, version: int, *parts) -> str:
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
-    return f"places:{kind}:{version}:{digest}"
+    return f"places:{kind}:{release()}:{version}:{digest}"
+
+
+def release() -> str:
+    """What the code is: ``DJANGO_RELEASE`` when the deployment names it (a commit hash), else a
+    digest of the templates, code, translations and static files. In every key, so that a new
+    release never serves a page rendered by the previous one's templates."""
+    return settings.RELEASE or _code_digest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    base = settings.BASE_DIR
+    for pattern in ("templates/**/*", "places/**/*.py", "tierslieux/**/*.py", "locale/**/*.mo"):
+        for path in sorted(base.glob(pattern)):
+            if path.is_file():
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    for path in sorted((base / "static").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(base)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def get_or_compute_once(kind: str, version: int, parts, compute, wait: float = 3.0):

@@ -6,14 +6,17 @@ import json
 import logging
 import logging.config
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from places import cache as cache_module
 from places.cache import _accepts_gzip
 from tests.factories import PlaceFactory, UserFactory
 from tierslieux import views
@@ -54,6 +57,21 @@ def test_a_forwarded_scheme_never_reaches_another_visitors_page(client):
     cache.clear()
     Client().get("/lieux/")
     assert "http://testserver" not in client.get("/lieux/", HTTP_X_FORWARDED_PROTO="https").text
+
+
+def test_a_new_release_never_serves_the_previous_releases_pages(client, settings):
+    PlaceFactory(name="Le Wip")
+    settings.RELEASE = "release-1"
+    client.get("/lieux/")
+    with CaptureQueriesContext(connection) as same:
+        client.get("/lieux/")
+    assert len(same) == 1  # the data version: from the cache
+    settings.RELEASE = "release-2"
+    with CaptureQueriesContext(connection) as new:
+        client.get("/lieux/")
+    assert len(new) > 1  # rendered by the new release's templates
+    settings.RELEASE = ""
+    assert len(cache_module.release()) == 12  # a digest of the code when none is named
 
 
 @pytest.mark.parametrize(
@@ -419,3 +437,34 @@ def test_anonymous_pages_read_from_the_replica_and_staff_from_the_primary(replic
         assert "Le Wip" in staff.get("/lieux/", {"q": "wip"}).text
         assert staff.get(reverse("admin:places_place_changelist")).status_code == 200
     assert len(on_replica) == 0
+
+
+@pytest.fixture
+def reload_urls():
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import tierslieux.urls
+
+    def reload():
+        importlib.reload(tierslieux.urls)
+        clear_url_caches()
+
+    yield reload
+    reload()  # back to the settings of the run
+
+
+def test_photos_are_served_by_django_only_when_asked(settings, reload_urls):
+    photo = Path(settings.MEDIA_ROOT) / "photos" / "halle.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    settings.SERVE_MEDIA = False  # production default: the reverse proxy serves them
+    reload_urls()
+    assert Client().get("/media/photos/halle.jpg").status_code == 404
+    settings.SERVE_MEDIA = True  # DJANGO_SERVE_MEDIA=1: one machine, no proxy
+    reload_urls()
+    response = Client().get("/media/photos/halle.jpg")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
+    assert Client().get("/media/../settings.py").status_code in (400, 404)  # never the file

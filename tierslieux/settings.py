@@ -138,6 +138,10 @@ for _alias in DATABASES.values():
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_STATEMENT_TIMEOUT_MS", 3000))
 ADMIN_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_ADMIN_STATEMENT_TIMEOUT_MS", 20000))
 
+# The release being served (a commit hash, set by the deployment); without it, a digest of the
+# code and templates. Part of every cache key: a new release never serves the previous pages.
+RELEASE = os.environ.get("DJANGO_RELEASE", "")
+
 # Longest query string answered (tierslieux.middleware.RequestGuardMiddleware): the directory's
 # fullest form fills a few hundred bytes; gunicorn bounds the whole request line (8190).
 MAX_QUERY_STRING_BYTES = int(os.environ.get("DJANGO_MAX_QUERY_STRING_BYTES", 4096))
@@ -198,6 +202,8 @@ BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "var" / "backups"))
 # s3://bucket/prefix?endpoint_url=https://…&region_name=… with AWS_ACCESS_KEY_ID and
 # AWS_SECRET_ACCESS_KEY in the environment (django-storages; boto3 from requirements-s3.txt).
 MEDIA_STORAGE_URL = os.environ.get("MEDIA_STORAGE_URL", "")
+# Django serves the photos itself: in development, or on one machine without a reverse proxy.
+SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": media_storage(MEDIA_STORAGE_URL)
     if MEDIA_STORAGE_URL

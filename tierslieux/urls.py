@@ -1,11 +1,13 @@
+import re
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from places.cache import cached_page
 from places.sitemaps import SITEMAPS
@@ -42,5 +44,13 @@ urlpatterns += i18n_patterns(
     path("", include("places.urls")),
     prefix_default_language=False,
 )
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA and not settings.MEDIA_STORAGE_URL:
+    # Photos served by Django itself: development, or one machine without a reverse proxy
+    # (DJANGO_SERVE_MEDIA=1). Otherwise the proxy serves MEDIA_ROOT (docs/deployment.md).
+    urlpatterns += [
+        re_path(
+            r"^{}(?P<path>.*)$".format(re.escape(settings.MEDIA_URL.lstrip("/"))),
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

@@ -73,10 +73,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_runserver(pgdata: Path):
+def start_runserver(pgdata: Path, make: bool = False):
     port = free_port()
+    command = (
+        ["make", "run", f"PORT={port}"]
+        if make
+        else [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
+    )
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        command,
         cwd=ROOT,
         env=environment(pgdata),
         stdout=subprocess.DEVNULL,
@@ -91,11 +96,12 @@ def start_runserver(pgdata: Path):
         except OSError:
             return False
 
-    wait_until(answers, 120, "runserver never answered")
+    wait_until(answers, 240, "runserver never answered")
     assert postgres_servers(pgdata)
     # the autoreloader's parent and the child serving, both registered
     wait_until(lambda: len(json.loads(registered(pgdata))) == 2, 10, registered(pgdata))
-    assert len(processes_with(f"runserver 127.0.0.1:{port}")) == 2
+    servers = processes_with(f"runserver 127.0.0.1:{port}")
+    assert len([p for p in servers if p.name().startswith("python")]) == 2
     return process, port
 
 
@@ -106,9 +112,19 @@ def assert_all_gone(process, port, pgdata):
     assert json.loads(registered(pgdata)) == []
 
 
+def test_ctrl_c_on_make_run_stops_postgresql_even_after_a_truncated_process_list(pgdata):
+    """The whole of `make run` (migrate, the census, the staff account, runserver) on a fresh
+    server whose process list was left empty by an earlier kill; then Ctrl-C."""
+    subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=environment(pgdata))
+    (pgdata / ".handle_pids.json").write_text("")  # what a kill mid-write left behind
+    process, port = start_runserver(pgdata, make=True)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to its foreground group
+    assert_all_gone(process, port, pgdata)
+
+
 def test_ctrl_c_on_runserver_stops_postgresql(pgdata):
     process, port = start_runserver(pgdata)
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to its foreground group
+    os.killpg(process.pid, signal.SIGINT)
     assert_all_gone(process, port, pgdata)
 
 

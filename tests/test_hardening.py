@@ -470,3 +470,24 @@ def test_photos_are_served_by_django_only_when_asked(settings, reload_urls):
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
     assert Client().get("/media/../settings.py").status_code in (400, 404)  # never the file
+
+
+def test_a_moderator_lifts_a_lockout_from_the_admin(client):
+    from axes.models import AccessAttempt
+
+    UserFactory(username="moderatrice", group="Modérateurs")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(), f"essai {attempt}")
+    assert login(Client(), "un mot de passe solide 42").status_code == 429
+    colleague = Client()
+    colleague.force_login(UserFactory(username="collegue", group="Modérateurs"))
+    listing = colleague.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200 and "moderatrice" in listing.text
+    attempt = AccessAttempt.objects.get(username="moderatrice")
+    response = colleague.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert login(Client(), "un mot de passe solide 42").status_code == 302  # signed in again
+    # an editor cannot see them
+    editor = Client()
+    editor.force_login(UserFactory(username="editeur", group="Éditeurs"))
+    assert editor.get("/admin/axes/accessattempt/").status_code == 403

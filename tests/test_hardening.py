@@ -191,6 +191,9 @@ def test_plain_http_is_redirected_to_https_in_production(settings):
     response = middleware.process_request(RequestFactory().get("/lieux/?q=fablab"))
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/lieux/?q=fablab"
+    # but the load balancer's health checks, over http to the app server, are answered
+    for probe in ("/sante/", "/sante/pret/"):
+        assert middleware.process_request(RequestFactory().get(probe)) is None
 
 
 # Abuse limits

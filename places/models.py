@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -161,7 +162,61 @@ def choice_labels(choices: type[models.TextChoices], keys: list[str]) -> list[st
 # ---------------------------------------------------------------------------------------------
 
 
-class Region(models.Model):
+# Database constraints with a message a person understands, on the field it is about
+# ---------------------------------------------------------------------------------------------
+# Django reports a failed CheckConstraint above the form by default, naming the constraint
+# (« La contrainte « place_postcode_format » n'est pas respectée »). Each constraint here has
+# its own message, and ``ConstraintMessages`` moves it onto its field, in the admin and in any
+# ModelForm alike.
+
+CONSTRAINT_FIELDS: dict[str, str] = {}
+AREA_MESSAGE = _("Indiquez une surface en mètres carrés supérieure à zéro, ou laissez vide.")
+CAPACITY_MESSAGE = _("Indiquez un nombre de personnes supérieur à zéro, ou laissez vide.")
+
+
+def check(condition, name: str, field: str, message) -> models.CheckConstraint:
+    """A CheckConstraint whose failure reads ``message`` on ``field``."""
+    CONSTRAINT_FIELDS[name] = field
+    return models.CheckConstraint(
+        condition=condition, name=name, violation_error_code=name, violation_error_message=message
+    )
+
+
+class ConstraintMessages(models.Model):
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            moved: dict[str, list] = {}
+            for field, errors in error.error_dict.items():
+                for item in errors:
+                    target = CONSTRAINT_FIELDS.get(item.code, field)
+                    moved.setdefault(target, []).append(item)
+            raise ValidationError(moved) from None
+
+
+class PositiveCountField(models.PositiveIntegerField):
+    """A count or an area that is either unknown or above zero: negative and zero values get the
+    same message, in forms (before the database is asked) and in the model's validation."""
+
+    def __init__(self, *args, message=AREA_MESSAGE, **kwargs):
+        self.message = message
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.PositiveIntegerField", args, kwargs
+
+    def formfield(self, **kwargs):
+        return super().formfield(
+            **{"min_value": 1, "error_messages": {"min_value": self.message}, **kwargs}
+        )
+
+
+class Region(ConstraintMessages):
     code = models.CharField(_("code INSEE"), max_length=2, unique=True)
     name = models.CharField(_("nom"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -171,8 +226,11 @@ class Region(models.Model):
         verbose_name = _("région")
         verbose_name_plural = _("régions")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(code__regex=r"^[0-9]{2}$"), name="region_code_insee"
+            check(
+                Q(code__regex=r"^[0-9]{2}$"),
+                "region_code_insee",
+                "code",
+                _("Le code INSEE d'une région a deux chiffres (28 pour la Normandie)."),
             ),
         ]
 
@@ -183,7 +241,7 @@ class Region(models.Model):
         return reverse("places:region", kwargs={"slug": self.slug})
 
 
-class Department(models.Model):
+class Department(ConstraintMessages):
     code = models.CharField(_("code INSEE"), max_length=3, unique=True)
     name = models.CharField(_("nom"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -196,8 +254,11 @@ class Department(models.Model):
         verbose_name = _("département")
         verbose_name_plural = _("départements")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(code__regex=DEPARTMENT_CODE_RE), name="department_code_insee"
+            check(
+                Q(code__regex=DEPARTMENT_CODE_RE),
+                "department_code_insee",
+                "code",
+                _("Code de département inconnu : deux chiffres, 2A, 2B ou 971 à 976."),
             ),
         ]
 
@@ -227,7 +288,7 @@ class PlaceQuerySet(models.QuerySet):
         return self.select_related("department__region")
 
 
-class Place(models.Model):
+class Place(ConstraintMessages):
     # Identity
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(
@@ -284,8 +345,8 @@ class Place(models.Model):
     )
 
     # The site
-    land_area = models.PositiveIntegerField(_("surface du terrain (m²)"), null=True, blank=True)
-    built_area = models.PositiveIntegerField(_("surface bâtie (m²)"), null=True, blank=True)
+    land_area = PositiveCountField(_("surface du terrain (m²)"), null=True, blank=True)
+    built_area = PositiveCountField(_("surface bâtie (m²)"), null=True, blank=True)
     former_use = models.TextField(_("usage antérieur / histoire du site"), blank=True)
     open_to_public = models.BooleanField(
         _("ouvert au public"), null=True, blank=True, help_text=_("Vide : non renseigné.")
@@ -341,8 +402,8 @@ class Place(models.Model):
                 condition=~Q(source_id=""),
                 name="place_unique_source_record",
             ),
-            models.CheckConstraint(
-                condition=Q(latitude__isnull=True, longitude__isnull=True)
+            check(
+                Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(
                     latitude__isnull=False,
                     longitude__isnull=False,
@@ -351,29 +412,44 @@ class Place(models.Model):
                     longitude__gte=-180,
                     longitude__lte=180,
                 ),
-                name="place_coordinates_in_range",
+                "place_coordinates_in_range",
+                "latitude",
+                _(
+                    "Indiquez la latitude (entre -90 et 90) et la longitude (entre -180 et 180) "
+                    "ensemble, ou aucune des deux."
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(land_area__isnull=True) | Q(land_area__gt=0),
-                name="place_land_area_positive",
+            check(
+                Q(land_area__isnull=True) | Q(land_area__gt=0),
+                "place_land_area_positive",
+                "land_area",
+                AREA_MESSAGE,
             ),
-            models.CheckConstraint(
-                condition=Q(built_area__isnull=True) | Q(built_area__gt=0),
-                name="place_built_area_positive",
+            check(
+                Q(built_area__isnull=True) | Q(built_area__gt=0),
+                "place_built_area_positive",
+                "built_area",
+                AREA_MESSAGE,
             ),
-            models.CheckConstraint(
-                condition=Q(postcode="") | Q(postcode__regex=POSTCODE_RE),
-                name="place_postcode_format",
+            check(
+                Q(postcode="") | Q(postcode__regex=POSTCODE_RE),
+                "place_postcode_format",
+                "postcode",
+                _("Un code postal a cinq chiffres (14460), ou laissez vide."),
             ),
-            models.CheckConstraint(
-                condition=Q(insee_code="") | Q(insee_code__regex=INSEE_COMMUNE_RE),
-                name="place_insee_code_format",
+            check(
+                Q(insee_code="") | Q(insee_code__regex=INSEE_COMMUNE_RE),
+                "place_insee_code_format",
+                "insee_code",
+                _("Code INSEE de commune : 5 caractères (14167, 2A004, 97411), ou vide."),
             ),
-            models.CheckConstraint(
-                condition=Q(closing_date__isnull=True)
+            check(
+                Q(closing_date__isnull=True)
                 | Q(opening_date__isnull=True)
                 | Q(closing_date__gte=F("opening_date")),
-                name="place_closing_after_opening",
+                "place_closing_after_opening",
+                "closing_date",
+                _("La date de fermeture ne peut pas précéder la date d'ouverture."),
             ),
         ]
         indexes = [
@@ -427,14 +503,16 @@ class Place(models.Model):
         return f"{candidates[-1]}-{number}"
 
 
-class Space(models.Model):
+class Space(ConstraintMessages):
     place = models.ForeignKey(
         Place, on_delete=models.CASCADE, related_name="spaces", verbose_name=_("lieu")
     )
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type d'espace"), max_length=30, choices=SpaceKind.choices)
-    surface = models.PositiveIntegerField(_("surface (m²)"), null=True, blank=True)
-    capacity = models.PositiveIntegerField(_("capacité (personnes)"), null=True, blank=True)
+    surface = PositiveCountField(_("surface (m²)"), null=True, blank=True)
+    capacity = PositiveCountField(
+        _("capacité (personnes)"), null=True, blank=True, message=CAPACITY_MESSAGE
+    )
     description = models.TextField(_("description"), blank=True)
     bookable = models.BooleanField(_("réservable"), default=False)
 
@@ -443,12 +521,17 @@ class Space(models.Model):
         verbose_name = _("espace")
         verbose_name_plural = _("espaces")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(surface__isnull=True) | Q(surface__gt=0), name="space_surface_positive"
+            check(
+                Q(surface__isnull=True) | Q(surface__gt=0),
+                "space_surface_positive",
+                "surface",
+                AREA_MESSAGE,
             ),
-            models.CheckConstraint(
-                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
-                name="space_capacity_positive",
+            check(
+                Q(capacity__isnull=True) | Q(capacity__gt=0),
+                "space_capacity_positive",
+                "capacity",
+                CAPACITY_MESSAGE,
             ),
         ]
         indexes = [models.Index(fields=["kind"], name="space_kind_idx")]
@@ -462,7 +545,7 @@ class Space(models.Model):
 # ---------------------------------------------------------------------------------------------
 
 
-class Partner(models.Model):
+class Partner(ConstraintMessages):
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     level = models.CharField(_("niveau"), max_length=20, choices=PartnerLevel.choices)
@@ -489,9 +572,11 @@ class Partner(models.Model):
         verbose_name = _("partenaire public")
         verbose_name_plural = _("partenaires publics")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(department__isnull=True) | Q(region__isnull=True),
-                name="partner_one_territory",
+            check(
+                Q(department__isnull=True) | Q(region__isnull=True),
+                "partner_one_territory",
+                "department",
+                _("Un partenaire a une région ou un département, pas les deux."),
             ),
         ]
         indexes = [models.Index(fields=["level"], name="partner_level_idx")]
@@ -512,7 +597,7 @@ class PartnershipQuerySet(models.QuerySet):
         )
 
 
-class Partnership(models.Model):
+class Partnership(ConstraintMessages):
     place = models.ForeignKey(
         Place, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("lieu")
     )
@@ -536,9 +621,11 @@ class Partnership(models.Model):
         verbose_name = _("partenariat")
         verbose_name_plural = _("partenariats")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
-                name="partnership_end_after_start",
+            check(
+                Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                "partnership_end_after_start",
+                "end_date",
+                _("La date de fin ne peut pas précéder la date de début."),
             ),
             models.UniqueConstraint(
                 fields=["place", "partner", "kind", "start_date"],
@@ -564,7 +651,7 @@ class Partnership(models.Model):
     is_active.short_description = _("en cours")
 
 
-class Activity(models.Model):
+class Activity(ConstraintMessages):
     place = models.ForeignKey(
         Place, on_delete=models.CASCADE, related_name="activities", verbose_name=_("lieu")
     )
@@ -599,11 +686,13 @@ class Activity(models.Model):
         verbose_name = _("activité")
         verbose_name_plural = _("activités")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__isnull=True)
+            check(
+                Q(ends_at__isnull=True)
                 | Q(starts_at__isnull=True)
                 | Q(ends_at__gte=F("starts_at")),
-                name="activity_end_after_start",
+                "activity_end_after_start",
+                "ends_at",
+                _("La fin ne peut pas précéder le début."),
             ),
         ]
         indexes = [

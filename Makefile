@@ -27,6 +27,7 @@ setup: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py import_cget $(CENSUS)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_reference_data
+	DJANGO_DEBUG=1 $(BIN)/python manage.py load_communes
 	DJANGO_DEBUG=1 $(BIN)/python manage.py ensure_staff
 
 ## run: everything above, then serve on http://127.0.0.1:8000/

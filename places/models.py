@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -288,6 +289,55 @@ class PlaceQuerySet(models.QuerySet):
         return self.select_related("department__region")
 
 
+class Commune(models.Model):
+    """A French commune (INSEE Code officiel géographique 2026), loaded from
+    ``data/communes-2026.csv`` by ``manage.py load_communes``: names, postcodes, the
+    intercommunalité (EPCI), population, and the town centre for the 8,102 communes the file
+    locates. Reference data for contributions, "near a commune" and coverage statistics."""
+
+    insee = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=100)
+    # Lower case, accents and punctuation removed: what the autocomplete matches (prefix index).
+    search_name = models.CharField(max_length=100, editable=False)
+    department_code = models.CharField(_("code du département"), max_length=3)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="communes",
+        verbose_name=_("département"),
+        help_text=_("Vide pour les collectivités d'outre-mer hors départements."),
+    )
+    epci_siren = models.CharField(_("SIREN de l'intercommunalité"), max_length=9, blank=True)
+    epci_name = models.CharField(_("intercommunalité"), max_length=200, blank=True)
+    postcodes = ArrayField(models.CharField(max_length=5), verbose_name=_("codes postaux"))
+    population = models.PositiveIntegerField(_("population municipale"), default=0)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        indexes = [
+            models.Index(
+                fields=["search_name"],
+                name="commune_search_name_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            GinIndex(fields=["postcodes"], name="commune_postcodes_gin"),
+            models.Index(fields=["epci_siren"], name="commune_epci_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.department_code})"
+
+
 class Place(ConstraintMessages):
     # Identity
     name = models.CharField(_("nom"), max_length=200)
@@ -475,6 +525,13 @@ class Place(ConstraintMessages):
 
     def get_absolute_url(self):
         return reverse("places:detail", kwargs={"slug": self.slug})
+
+    @cached_property
+    def commune_record(self) -> "Commune | None":
+        """The commune of the official geography whose INSEE code the place carries."""
+        if not self.insee_code:
+            return None
+        return Commune.objects.filter(insee=self.insee_code).first()
 
     @property
     def region(self) -> Region:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("partenariats/<slug:kind>/", views.PartnershipKindView.as_view(), name="kind"),
     path("carte/", views.MapView.as_view(), name="map"),
     path("a-propos/", views.AboutView.as_view(), name="about"),
+    path("communes.json", views.communes_json, name="communes"),
 ]

@@ -6,7 +6,7 @@ import json
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache, search
+from places import cache, communes, search
 from places.facets import Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -468,6 +468,30 @@ class AboutView(TemplateView):
             levels=PartnerLevel.choices,
             **kwargs,
         )
+
+
+def communes_json(request):
+    """The commune fields' autocomplete: ``?q=colomb`` (a name's beginning, accents and case
+    ignored) or ``?q=14460`` (a postcode or INSEE code, or their beginning); ten at most, the
+    most populous first. One indexed query; cacheable for a day (the communes change yearly)."""
+    found = communes.search(request.GET.get("q", ""))
+    response = JsonResponse(
+        {
+            "results": [
+                {
+                    "insee": commune.insee,
+                    "name": commune.name,
+                    "department": commune.department_code,
+                    "postcodes": commune.postcodes,
+                    "label": f"{commune.name} ({', '.join(commune.postcodes[:3])})",
+                }
+                for commune in found
+            ],
+            "credit": communes.CREDIT,
+        }
+    )
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def robots_txt(request):

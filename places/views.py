@@ -5,7 +5,7 @@ import datetime
 import json
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -290,6 +290,9 @@ class PlaceDetailView(DetailView):
         places = Place.objects.all()
         if not self.request.user.has_perm("places.view_place"):
             places = places.published()
+        # When a contribution about it was last accepted (contributions.Proposal), same query.
+        accepted = Q(proposals__status="acceptee")
+        places = places.annotate(last_contribution=Max("proposals__decided_at", filter=accepted))
         return places.with_territory().prefetch_related(
             Prefetch("spaces", queryset=Space.objects.order_by("name")),
             Prefetch(

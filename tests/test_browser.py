@@ -43,6 +43,10 @@ PAGES = {
     "partner": "/partenaires/spip-du-calvados/",
     "map": "/carte/?region=normandie",
     "about": "/a-propos/",
+    "propose": "/contribuer/",
+    "correct": "/lieux/le-wip/corriger/",
+    "partnership": "/lieux/le-wip/partenariat/",
+    "closure": "/lieux/le-wip/signaler/",
 }
 
 
@@ -111,6 +115,22 @@ class Session:
 
     def csp_violations(self):
         return self.page.evaluate("window.__cspViolations")
+
+    def axe(self):
+        """axe-core's audit of the page. axe injects code that sets inline styles while it
+        measures (refused by the CSP, as it should be): those refusals are axe's, not the
+        page's, and are not counted; anything else is."""
+        errors = len(self.errors)
+        violations = len(self.csp_violations())
+        # preload off: axe would fetch the stylesheets' @imports relative to the page's URL
+        results = Axe().run(self.page, options={**AXE_OPTIONS, "preload": False})
+        self.errors[errors:] = [e for e in self.errors[errors:] if "inline style" not in e]
+        self.page.evaluate(
+            f"window.__cspViolations = window.__cspViolations.slice(0, {violations})"
+            f".concat(window.__cspViolations.slice({violations}).filter("
+            "v => !v.startsWith('style-src')))"
+        )
+        return results
 
     def _only_loopback(self, route):
         host = urlparse(route.request.url).hostname
@@ -252,3 +272,168 @@ def test_the_admin_works_under_the_content_security_policy(session, staff_accoun
     expect(page.locator("#id_name")).to_have_value("Le Wip")
     page.locator(".add-row a").first.click()  # an inline row added by the admin's script
     assert not session.csp_violations(), session.csp_violations()
+
+
+# Contributions
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def contribution_data(committed_census, django_db_blocker):
+    """Committed for the live server (the tests themselves run in a rolled-back transaction):
+    Colombelles in the communes, and a pending correction of Le Wip for the moderation page.
+    Afterwards the proposals go, the commune goes, and Le Wip is as the census made it."""
+    from contributions.models import Proposal
+    from places.models import Commune, Department, Place
+
+    with django_db_blocker.unblock():
+        Commune.objects.get_or_create(
+            insee="14167",
+            defaults={
+                "name": "Colombelles",
+                "search_name": "colombelles",
+                "department_code": "14",
+                "department": Department.objects.get(code="14"),
+                "postcodes": ["14460"],
+                "population": 7243,
+            },
+        )
+        wip = Place.objects.get(slug="le-wip")
+        saved = {"website": wip.website, "provenance_note": wip.provenance_note}
+        pending = Proposal.objects.create(
+            kind="correction",
+            place=wip,
+            data={"website": "https://lewip.fr", "phone": "02 31 00 00 00"},
+            message="Leur nouveau site.",
+            source="https://lewip.fr",
+        )
+    yield pending
+    with django_db_blocker.unblock():
+        Proposal.objects.all().delete()
+        Commune.objects.filter(insee="14167").delete()
+        Place.objects.filter(pk=wip.pk).update(**saved)
+
+
+@pytest.fixture
+def contributions(contribution_data, settings):
+    """Forms answered as fast as a test types (a person takes longer than the minimum time)."""
+    from contributions.models import Proposal
+
+    settings.CONTRIBUTION_MIN_SECONDS = 0
+    return Proposal
+
+
+def _submit_and_confirm(session, page):
+    page.get_by_role("button", name="Envoyer la proposition").click()
+    page.wait_for_url(re.compile(r"/contribuer/merci/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Merci pour votre proposition")
+
+
+def test_a_visitor_sends_the_four_proposals_and_nothing_public_changes(
+    session, contributions, contribution_data, django_db_blocker
+):
+    from places.models import Partnership, Place
+
+    page = session.page
+    with django_db_blocker.unblock():
+        partnerships_before = Partnership.objects.count()
+        lyon = Place.objects.published().filter(commune__iexact="Lyon").first()
+    # propose a place
+    session.goto("/")
+    page.get_by_role("link", name="Un tiers-lieu manque ? Proposez-le").click()
+    page.locator("#id_name").fill("La Fabrique de Colombelles")
+    page.locator("#id_commune").fill("Colombelles")
+    page.get_by_label("Fablab / atelier de fabrication numérique").check()
+    page.locator("#id_source").fill("J'y suis bénévole.")
+    _submit_and_confirm(session, page)
+    # a correction to Le Wip: its website
+    session.goto("/lieux/le-wip/")
+    page.get_by_role("link", name="Proposer une correction").click()
+    page.locator("#id_website").fill("https://lewip.fr")
+    page.locator("#id_message").fill("Leur nouveau site.")
+    _submit_and_confirm(session, page)
+    # a TIG partnership for a place in Lyon, with a source URL
+    session.goto(lyon.get_absolute_url())
+    page.get_by_role("link", name="Déclarer un partenariat public").click()
+    page.locator("#id_new_partner_name").fill("SPIP du Rhône")
+    page.locator("#id_new_partner_level").select_option("justice")
+    page.locator("#id_kind").select_option("tig")
+    page.locator("#id_start_date").fill("2025-09-01")
+    page.locator("#id_source").fill("https://www.justice.fr/exemple-convention-tig")
+    _submit_and_confirm(session, page)
+    # a closure
+    session.goto("/lieux/le-wip/")
+    page.get_by_role("link", name="Signaler une fermeture ou un déménagement").click()
+    page.get_by_label("Le lieu a fermé").check()
+    page.locator("#id_message").fill("Annoncé sur leur site.")
+    _submit_and_confirm(session, page)
+    with django_db_blocker.unblock():
+        new = contributions.objects.exclude(pk=contribution_data.pk)
+        kinds = sorted(new.values_list("kind", flat=True))
+        assert kinds == ["correction", "fermeture", "lieu", "partenariat"]
+        assert Partnership.objects.count() == partnerships_before
+        assert not Place.objects.filter(name="La Fabrique de Colombelles").exists()
+        assert Place.objects.get(slug="le-wip").lifecycle != "ferme"
+    session.goto("/lieux/le-wip/")
+    expect(page.locator("body")).not_to_contain_text("lewip.fr/")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_closure_is_reported_with_the_keyboard_only(browser, live_url, contributions, language):
+    session = Session(browser, live_url, viewport={"width": 1280, "height": 900})
+    page = session.page
+    prefix = "/en" if language == "en" else ""
+    session.goto(f"{prefix}/lieux/le-wip/signaler/")
+    _tab_to(page, "id_what_0")
+    page.keyboard.press("Space")  # the first choice: closed
+    _tab_to(page, "id_message")
+    page.keyboard.type("Annoncé sur leur site.")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "submit":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/contribuer/merci/"))
+    thanks = "Thank you for your proposal" if language == "en" else "Merci pour votre proposition"
+    expect(page.get_by_role("heading", level=1)).to_have_text(thanks)
+    session.close()
+
+
+def test_errors_are_announced_and_linked_to_their_fields(session, contributions):
+    page = session.page
+    session.goto("/lieux/le-wip/signaler/")
+    page.get_by_role("button", name="Envoyer la proposition").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("La proposition n'a pas été envoyée.")
+    alert.get_by_role("link", name="Comment le savez-vous ?").click()
+    assert page.evaluate("document.activeElement.id") == "id_message"
+    assert page.get_attribute("#id_message", "aria-invalid") == "true"
+    results = session.axe()
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_moderation_diff_page_passes_axe(
+    session, staff_account, contributions, contribution_data, django_db_blocker
+):
+    proposal = contribution_data
+    page = session.page
+    username, password = staff_account
+    session.goto("/admin/login/")
+    page.get_by_label("Nom d’utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    session.goto(f"/admin/contributions/proposal/{proposal.pk}/change/")
+    diff = page.get_by_role("table", name=re.compile("Ce qui changerait"))
+    expect(diff).to_contain_text("https://lewip.fr")
+    results = session.axe()
+    assert results.violations_count == 0, results.generate_report()
+    page.get_by_label("Téléphone de la structure").uncheck()
+    page.get_by_role("button", name="Accepter les champs cochés").click()
+    page.wait_for_url(re.compile(r"/admin/contributions/proposal/"))
+    with django_db_blocker.unblock():
+        proposal.refresh_from_db()
+        assert proposal.accepted_fields == ["website"]
+        assert proposal.place.__class__.objects.get(pk=proposal.place_id).website == (
+            "https://lewip.fr"
+        )

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "places",
+    "contributions",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,13 @@ MAP_ATTRIBUTION = os.environ.get(
     "MAP_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
 )
+# Public contributions (contributions/): proposals per address and hour, and the shortest time
+# a person takes to fill a form (anything faster is a program).
+CONTRIBUTION_RATE_LIMIT = os.environ.get("DJANGO_CONTRIBUTION_RATE_LIMIT", "10/h")
+CONTRIBUTION_MIN_SECONDS = float(os.environ.get("DJANGO_CONTRIBUTION_MIN_SECONDS", 3))
+# A contributor's e-mail is erased when the proposal is decided, or after this many days.
+CONTRIBUTION_EMAIL_DAYS = 90
+
 # Where people report an error on a place; without it the "about" page says to use the admin
 # team's usual channel.
 DIRECTORY_CONTACT_EMAIL = os.environ.get("DIRECTORY_CONTACT_EMAIL", "")
@@ -341,6 +349,12 @@ EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
+# Development: e-mails are printed on the console instead of sent.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
     import sentry_sdk

@@ -41,6 +41,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("contributions.urls")),
     path("", include("places.urls")),
     prefix_default_language=False,
 )

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contributions import services
-from contributions.models import Kind, Proposal, RejectionReason, Status
+from contributions.forms import HTML_MESSAGE, HTML_TAG
+from contributions.models import Comment, Kind, Proposal, RejectionReason, Status
 from places.models import Family, Partner, PartnerLevel, PartnershipKind, Place
 
 
@@ -62,6 +63,20 @@ class ProposalAdmin(admin.ModelAdmin):
         if proposal is None:  # unknown or malformed id: the admin's own answer
             return super().change_view(request, object_id, form_url, extra_context)
         can_moderate = request.user.has_perm("contributions.moderate_proposal")
+        can_comment = request.user.has_perm("contributions.add_comment")
+        if request.method == "POST" and "_comment" in request.POST:
+            if not can_comment:
+                raise PermissionDenied
+            text = request.POST.get("comment", "").strip()
+            if not text or len(text) > 2000:
+                messages.error(request, _("Un commentaire a entre 1 et 2 000 caractères."))
+            elif HTML_TAG.search(text):
+                messages.error(request, str(HTML_MESSAGE))
+            else:
+                Comment.objects.create(proposal=proposal, author=request.user, text=text)
+                messages.success(request, _("Commentaire ajouté."))
+                return redirect(request.path)
+            request.method = "GET"
         if request.method == "POST":
             if not can_moderate:
                 raise PermissionDenied
@@ -78,6 +93,8 @@ class ProposalAdmin(admin.ModelAdmin):
             "proposal": proposal,
             "rows": rows(proposal),
             "can_moderate": can_moderate and proposal.status == Status.PENDING,
+            "can_comment": can_comment,
+            "comments": proposal.comments.select_related("author"),
             "reasons": RejectionReason.choices,
             "is_correction": proposal.kind == Kind.CORRECTION,
             "is_new_place": proposal.kind == Kind.NEW_PLACE,
@@ -94,7 +111,18 @@ class ProposalAdmin(admin.ModelAdmin):
             services.reject(proposal, request.user, post.get("reason", ""), post.get("note", ""))
             messages.success(request, _("Proposition refusée."))
         elif "_duplicate" in post:
-            services.mark_duplicate(proposal, request.user)
+            original = None
+            if post.get("duplicate_of", "").strip():
+                original = (
+                    Proposal.objects.filter(
+                        pk=int(post["duplicate_of"]) if post["duplicate_of"].isdigit() else 0
+                    )
+                    .exclude(pk=proposal.pk)
+                    .first()
+                )
+                if original is None:
+                    raise ValidationError(_("Aucune autre proposition ne porte ce numéro."))
+            services.mark_duplicate(proposal, request.user, original)
             messages.success(request, _("Proposition marquée comme doublon."))
         else:
             raise ValidationError(_("Choisissez une décision."))

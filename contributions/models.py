@@ -116,3 +116,29 @@ class Proposal(models.Model):
     def __str__(self):
         subject = self.place.name if self.place else self.data.get("name", "")
         return f"{self.get_kind_display()} — {subject}"
+
+
+class Comment(models.Model):
+    """Staff's notes on a proposal (Éditeurs and Modérateurs): what they checked, whom they
+    asked. Never shown to the public nor sent to the contributor."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="comments", verbose_name=_("proposition")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("auteur"),
+    )
+    text = models.TextField(_("commentaire"), max_length=2000)
+    created_at = models.DateTimeField(_("écrit le"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+
+    def __str__(self):
+        return self.text[:60]

@@ -441,3 +441,30 @@ def test_the_digest_tells_the_moderators_and_forgets_old_emails(wip, mailoutbox)
     )
     assert Proposal.objects.get(pk=fresh.pk).email == "a@example.org"
     assert Proposal.objects.get(pk=old.pk).email == ""
+
+
+def test_editors_and_moderators_comment_on_a_proposal(client, wip, moderator):
+    proposal = propose(client, wip, website="https://lewip.fr")
+    url = f"/admin/contributions/proposal/{proposal.pk}/change/"
+    editor = Client()
+    editor.force_login(UserFactory(username="editeur", group="Éditeurs"))
+    response = editor.post(url, {"_comment": "1", "comment": "J'ai appelé le lieu : c'est exact."})
+    assert response.status_code == 302
+    assert editor.post(url, {"_comment": "1", "comment": "<b>x</b>"}).status_code == 200
+    page = html.unescape(moderator.get(url).text)
+    assert "J'ai appelé le lieu : c'est exact." in page
+    assert proposal.comments.get().author.username == "editeur"
+    assert Proposal.objects.get().status == Status.PENDING  # a comment decides nothing
+    assert "J'ai appelé" not in html.unescape(client.get(wip.get_absolute_url()).text)
+
+
+def test_a_duplicate_names_the_proposal_it_repeats(client, wip, moderator):
+    first = propose(client, wip, website="https://lewip.fr")
+    second = propose(client, wip, website="https://lewip.fr", phone="02")
+    url = f"/admin/contributions/proposal/{second.pk}/change/"
+    response = moderator.post(url, {"_duplicate": "1", "duplicate_of": "99999"})
+    assert "Aucune autre proposition ne porte ce numéro." in response.text
+    response = moderator.post(url, {"_duplicate": "1", "duplicate_of": str(first.pk)})
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.status == Status.DUPLICATE and second.duplicate_of == first

@@ -40,10 +40,24 @@ def _decimal(value: str) -> Decimal | None:
         return None
 
 
+def _fingerprint(communes) -> str:
+    """A digest of what the table holds for these communes, to skip a load that changes nothing."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for c in sorted(communes, key=lambda commune: commune.insee):
+        latitude = "" if c.latitude is None else f"{Decimal(c.latitude):.6f}"
+        longitude = "" if c.longitude is None else f"{Decimal(c.longitude):.6f}"
+        row = (c.insee, c.name, c.department_code, c.epci_siren, c.epci_name)
+        row += (str(c.population), "|".join(c.postcodes), latitude, longitude)
+        digest.update("\x1f".join(row).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
 @transaction.atomic
-def load(path: Path = DEFAULT_PATH) -> dict:
+def load(path: Path = DEFAULT_PATH, force: bool = False) -> dict:
     """Create or update every commune of the file (idempotent); remove those it no longer has
-    (merged communes). Returns counts."""
+    (merged communes). Returns counts; ``unchanged`` when the table already held the file."""
     with open(path, encoding="utf-8", newline="") as file:
         reader = csv.DictReader(file)
         missing = COLUMNS - set(reader.fieldnames or [])
@@ -66,6 +80,9 @@ def load(path: Path = DEFAULT_PATH) -> dict:
             )
             for row in reader
         ]
+    located = sum(1 for c in communes if c.latitude is not None)
+    if not force and _fingerprint(communes) == _fingerprint(Commune.objects.all()):
+        return {"communes": len(communes), "located": located, "removed": 0, "unchanged": True}
     fields = [
         "name",
         "search_name",
@@ -86,11 +103,7 @@ def load(path: Path = DEFAULT_PATH) -> dict:
         update_fields=fields,
     )
     removed, _ = Commune.objects.exclude(insee__in=[c.insee for c in communes]).delete()
-    return {
-        "communes": len(communes),
-        "located": sum(1 for c in communes if c.latitude is not None),
-        "removed": removed,
-    }
+    return {"communes": len(communes), "located": located, "removed": removed, "unchanged": False}
 
 
 def search(text: str, limit: int = LIMIT) -> list[Commune]:

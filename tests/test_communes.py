@@ -28,8 +28,10 @@ def reader(loaded, db):
 def test_every_commune_is_loaded_with_its_credit_and_again_idempotently(reader):
     assert "34969 communes (8102 located), 0 removed" in reader
     assert "INSEE, COG 2026" in reader and "GeoNames" in reader
-    again = communes.load()
-    assert again == {"communes": 34969, "located": 8102, "removed": 0}
+    again = communes.load()  # the same file: nothing to write
+    assert again == {"communes": 34969, "located": 8102, "removed": 0, "unchanged": True}
+    Commune.objects.filter(insee="14167").update(population=1)  # the table drifted
+    assert communes.load()["unchanged"] is False
     colombelles = Commune.objects.get(insee="14167")
     assert colombelles.name == "Colombelles"
     assert colombelles.department.code == "14"

@@ -2,7 +2,8 @@
 token); every POST counts against the address's ``CONTRIBUTION_RATE_LIMIT``."""
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 from contributions import forms
 from contributions.models import Kind, Proposal
 from places.models import Place
+from places.views import former_address
 
 
 def contribution_rate(group, request):
@@ -37,7 +39,13 @@ class ContributionView(FormView):
 
     def dispatch(self, request, *args, **kwargs):
         if "slug" in kwargs:
-            self.place = get_object_or_404(Place.objects.published(), slug=kwargs["slug"])
+            self.place = Place.objects.published().filter(slug=kwargs["slug"]).first()
+            if self.place is None:
+                # an address the place had: the same form at its current one
+                moved = former_address(request, kwargs["slug"], request.resolver_match.view_name)
+                if moved is None:
+                    raise Http404
+                return moved
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -521,7 +521,14 @@ class Place(ConstraintMessages):
             self.slug = self.unique_slug(
                 self.name, self.commune, lambda slug: others.filter(slug=slug).exists()
             )
+        previous = None
+        if self.pk is not None:
+            previous = Place.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
         super().save(*args, **kwargs)
+        if previous and previous != self.slug:
+            # The old address keeps answering (a 301 to the new one): places.views.
+            FormerSlug.objects.filter(slug=self.slug).delete()
+            FormerSlug.objects.update_or_create(slug=previous, defaults={"place": self})
 
     def get_absolute_url(self):
         return reverse("places:detail", kwargs={"slug": self.slug})
@@ -558,6 +565,24 @@ class Place(ConstraintMessages):
         while is_taken(f"{candidates[-1]}-{number}"):
             number += 1
         return f"{candidates[-1]}-{number}"
+
+
+class FormerSlug(models.Model):
+    """An address a place had: its pages there answer with a permanent redirect to the place's
+    current address, in both languages, whatever the number of renamings since."""
+
+    slug = models.SlugField(_("ancien slug"), max_length=220, unique=True)
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="former_slugs", verbose_name=_("lieu")
+    )
+    created_at = models.DateTimeField(_("remplacé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ancienne adresse")
+        verbose_name_plural = _("anciennes adresses")
+
+    def __str__(self):
+        return self.slug
 
 
 class Space(ConstraintMessages):

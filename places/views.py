@@ -6,7 +6,7 @@ import json
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -22,6 +22,7 @@ from places.filters import PlaceFilter
 from places.models import (
     Activity,
     Department,
+    FormerSlug,
     Partner,
     PartnerLevel,
     Partnership,
@@ -281,10 +282,31 @@ class PartnershipKindView(PlaceListView):
         )
 
 
+def former_address(request, slug: str, url_name: str = "places:detail"):
+    """A permanent redirect from an address a place had (``FormerSlug``) to the same page at
+    its current address, in the request's language and with its query string; else None."""
+    former = FormerSlug.objects.filter(slug=slug).select_related("place").first()
+    if former is None:
+        return None
+    url = reverse(url_name, kwargs={"slug": former.place.slug})
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(url)
+
+
 @method_decorator(cache.cached_page, name="dispatch")
 class PlaceDetailView(DetailView):
     template_name = "places/place_detail.html"
     context_object_name = "place"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            moved = former_address(request, kwargs["slug"])
+            if moved is None:
+                raise
+            return moved
 
     def get_queryset(self):
         places = Place.objects.all()

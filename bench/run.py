@@ -239,16 +239,7 @@ class Bench:
                 client.delete(key)
 
     def _manage(self, *arguments) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            raise BenchError(f"manage.py {' '.join(arguments)} : {result.stderr[-2000:]}")
-        return result.stdout
+        return manage(self.env, *arguments)
 
     def _prepare(self):
         self.log("Base de mesure : migrations, fichiers statiques, données réelles…")
@@ -283,13 +274,8 @@ class Bench:
             admin.execute("CHECKPOINT")
         time.sleep(5)
 
-    def _free_port(self) -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
-
     def _start_gunicorn(self):
-        port = self._free_port()
+        port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
         self.gunicorn = subprocess.Popen(
@@ -704,15 +690,32 @@ class Bench:
         return [f"- {'✅ met' if ok else '❌ missed'}: {text}" for ok, text in checks]
 
 
-def write(path: Path, report: str):
+def write(path: Path, report: str, start: str = START, end: str = END):
+    """Put ``report`` between the ``start`` and ``end`` markers of ``path`` (appended if absent)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = f"{before}{START}\n{report}\n{END}{after}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = f"{before}{start}\n{report}\n{end}{after}"
     else:
-        text += f"\n{START}\n{report}\n{END}\n"
+        text += f"\n{start}\n{report}\n{end}\n"
     path.write_text(text, encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *arguments) -> str:
+    """``manage.py arguments`` in a process of its own with ``env``; its output, or BenchError."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise BenchError(f"manage.py {' '.join(arguments)} : {result.stderr[-2000:]}")
+    return result.stdout
 
 
 def main(argv=None):

@@ -35,7 +35,7 @@ from pathlib import Path
 import psycopg
 
 from bench import corpus
-from bench.run import ROOT, _redis_answers
+from bench.run import ROOT, BenchError, _redis_answers, free_port, manage, write
 
 START, END = "<!-- soak:start -->", "<!-- soak:end -->"
 PREFIX = "soak"
@@ -121,16 +121,10 @@ class Soak:
 
     def _manage(self, *arguments) -> str:
         self.log(f"  manage.py {' '.join(arguments)[:60]}")
-        result = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode:
-            raise SoakError(f"manage.py {' '.join(arguments)}: {result.stderr[-2000:]}")
-        return result.stdout
+        try:
+            return manage(self.env, *arguments)
+        except BenchError as error:
+            raise SoakError(str(error)) from None
 
     def _prepare(self):
         self.log("Preparing: migrations, static files, the census…")
@@ -148,8 +142,7 @@ class Soak:
         self.requests = corpus.generate(self.database_url, 1000, seed=9)
 
     def _start_gunicorn(self):
-        with socketserver_port() as port:
-            self.base = f"http://127.0.0.1:{port}"
+        self.base = f"http://127.0.0.1:{free_port()}"
         env = {**self.env, "GUNICORN_BIND": self.base.removeprefix("http://")}
         self.gunicorn_log = self.workdir / "gunicorn.log"
         self.gunicorn = subprocess.Popen(
@@ -411,18 +404,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class socketserver_port:
-    def __enter__(self):
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--duration", type=float, default=60)
@@ -437,18 +418,8 @@ def main(argv=None):
         sys.exit(str(error))
     print(report)
     if options.write:
-        text = options.write.read_text(encoding="utf-8") if options.write.exists() else ""
-        if START not in text:
-            options.write.write_text(text + f"\n{START}\n{END}\n", encoding="utf-8")
-        write_between(options.write, report)
+        write(options.write, report, START, END)
     sys.exit(0 if soak.ok else 1)
-
-
-def write_between(path: Path, report: str):
-    text = path.read_text(encoding="utf-8")
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    path.write_text(f"{before}{START}\n{report}\n{END}{after}", encoding="utf-8")
 
 
 if __name__ == "__main__":

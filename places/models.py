@@ -521,10 +521,9 @@ class Place(ConstraintMessages):
             self.slug = self.unique_slug(
                 self.name, self.commune, lambda slug: others.filter(slug=slug).exists()
             )
-        previous = None
-        if self.pk is not None:
-            previous = Place.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+        previous = getattr(self, "_loaded_slug", None)
         super().save(*args, **kwargs)
+        self._loaded_slug = self.slug
         if previous and previous != self.slug:
             # The old address keeps answering (a 301 to the new one): places.views.
             FormerSlug.objects.filter(slug=self.slug).delete()
@@ -532,6 +531,13 @@ class Place(ConstraintMessages):
 
     def get_absolute_url(self):
         return reverse("places:detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        place = super().from_db(db, field_names, values)
+        # the slug as read, so that save() sees a change without asking the database again
+        place._loaded_slug = place.__dict__.get("slug")
+        return place
 
     @cached_property
     def commune_record(self) -> "Commune | None":

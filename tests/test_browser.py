@@ -113,6 +113,14 @@ class Session:
             " window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
         )
 
+    def sign_in(self, username, password):
+        """Through the admin's own login form, as a person would."""
+        self.goto("/admin/login/")
+        self.page.get_by_label("Nom d’utilisateur").fill(username)
+        self.page.get_by_label("Mot de passe").fill(password)
+        self.page.get_by_role("button", name="Connexion").click()
+        self.page.wait_for_url(re.compile(r"/admin/$"))
+
     def csp_violations(self):
         return self.page.evaluate("window.__cspViolations")
 
@@ -260,13 +268,7 @@ def test_the_admin_works_under_the_content_security_policy(session, staff_accoun
     """Sign in, search, open Le Wip's form (inlines, autocompletes, the map of coordinates are
     the admin's own scripts and styles): no CSP violation, no console error."""
     page = session.page
-    username, password = staff_account
-    session.goto("/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    session.sign_in(*staff_account)
     session.goto("/admin/places/place/?q=wip")
     page.get_by_role("link", name="Le Wip", exact=True).click()
     expect(page.locator("#id_name")).to_have_value("Le Wip")
@@ -417,12 +419,7 @@ def test_the_moderation_diff_page_passes_axe(
 ):
     proposal = contribution_data
     page = session.page
-    username, password = staff_account
-    session.goto("/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    session.sign_in(*staff_account)
     session.goto(f"/admin/contributions/proposal/{proposal.pk}/change/")
     diff = page.get_by_role("table", name=re.compile("Ce qui changerait"))
     expect(diff).to_contain_text("https://lewip.fr")

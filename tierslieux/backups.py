@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from places.cache import data_version
+
 COUNTED = {
     "places": "places.Place",
     "spaces": "places.Space",
@@ -108,7 +110,7 @@ def restore(path: Path) -> dict:
     """Replace the database and the photos with the archive's; return the counts found after."""
     manifest = read_manifest(path)
     server = _server_major()
-    version_before = _data_version()
+    version_before = data_version()
     with tempfile.TemporaryDirectory() as work, tarfile.open(path) as archive:
         archive.extractall(work, members=[archive.getmember("database.dump")], filter="data")
         has_media = "media.tar" in archive.getnames()
@@ -166,13 +168,6 @@ def _local_media_root(create: bool = False) -> Path | None:
     if create:
         root.parent.mkdir(parents=True, exist_ok=True)
     return root if root.exists() or create else None
-
-
-def _data_version() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM places_dataversion WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else 0
 
 
 def _server_version() -> str:

@@ -47,7 +47,9 @@ DATABASE = "tierslieux_bench"
 REAL_PLACES = 1512
 BENCH_PREFIX = "tierslieux-bench"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-LONG_QUERY = "tiers lieu coworking " * 500  # 10,500 characters
+# The longest search the site answers: a query string within MAX_QUERY_STRING_BYTES (4,096;
+# longer ones get a 400 before any view runs), far beyond the 200 characters searched.
+LONG_QUERY = "tiers lieu coworking " * 130  # 2,730 characters, 3,512 bytes once encoded
 ALL_FILTERS = (
     "q=atelier&region=normandie&departement=14&famille=coworking&famille=fablab"
     "&partenariat=tig&niveau=justice&partenariat_actif=1&espace=atelier&ouvert=1"
@@ -74,7 +76,7 @@ SCENARIOS = [
     ("geojson", "Map GeoJSON, one région", "/lieux.geojson?region=normandie", "page"),
     ("last_page", "Worst: last page", "/lieux/?page={last}", "worst"),
     ("all_filters", "Worst: every filter at once", "/lieux/?" + ALL_FILTERS, "worst"),
-    ("long_query", "Worst: 10,000-character query", "/lieux/?q=" + quote(LONG_QUERY), "worst"),
+    ("long_query", "Worst: longest query answered (2,730 characters)", "/lieux/?q=" + quote(LONG_QUERY), "worst"),
     ("peer_common", "Peer: stock admin, common word", STOCK_ADMIN + "?q=coworking", "peer"),
     ("peer_rare", "Peer: stock admin, rare word", STOCK_ADMIN + "?q=colombelles", "peer"),
     ("peer_typo", "Peer: stock admin, typo", STOCK_ADMIN + "?q=montpelier", "peer"),

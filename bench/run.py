@@ -76,7 +76,12 @@ SCENARIOS = [
     ("geojson", "Map GeoJSON, one région", "/lieux.geojson?region=normandie", "page"),
     ("last_page", "Worst: last page", "/lieux/?page={last}", "worst"),
     ("all_filters", "Worst: every filter at once", "/lieux/?" + ALL_FILTERS, "worst"),
-    ("long_query", "Worst: longest query answered (2,730 characters)", "/lieux/?q=" + quote(LONG_QUERY), "worst"),
+    (
+        "long_query",
+        "Worst: longest query answered (2,730 characters)",
+        "/lieux/?q=" + quote(LONG_QUERY),
+        "worst",
+    ),
     ("peer_common", "Peer: stock admin, common word", STOCK_ADMIN + "?q=coworking", "peer"),
     ("peer_rare", "Peer: stock admin, rare word", STOCK_ADMIN + "?q=colombelles", "peer"),
     ("peer_typo", "Peer: stock admin, typo", STOCK_ADMIN + "?q=montpelier", "peer"),

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from contributions.models import Kind, Proposal, RejectionReason, Status
+from places.history import Source, recording
 from places.models import Department, Lifecycle, Partner, Partnership, Place, PublicationStatus
 
 
@@ -37,14 +38,16 @@ def accept(proposal: Proposal, user, fields=None, publish=False) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Status.PENDING:
         raise ValidationError(_("Cette proposition a déjà été décidée."))
-    if proposal.kind == Kind.CORRECTION:
-        _apply_correction(proposal, fields)
-    elif proposal.kind == Kind.NEW_PLACE:
-        _create_place(proposal, publish)
-    elif proposal.kind == Kind.PARTNERSHIP:
-        _create_partnership(proposal)
-    elif proposal.kind == Kind.CLOSURE:
-        _apply_closure(proposal)
+    reason = _("Proposition n° %(number)d acceptée") % {"number": proposal.pk}
+    with recording(Source.PROPOSAL, reason, user):
+        if proposal.kind == Kind.CORRECTION:
+            _apply_correction(proposal, fields)
+        elif proposal.kind == Kind.NEW_PLACE:
+            _create_place(proposal, publish)
+        elif proposal.kind == Kind.PARTNERSHIP:
+            _create_partnership(proposal)
+        elif proposal.kind == Kind.CLOSURE:
+            _apply_closure(proposal)
     _decide(proposal, user, Status.ACCEPTED)
     return proposal
 

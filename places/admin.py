@@ -5,25 +5,41 @@ Every changelist and change page runs a bounded number of queries: list_select_r
 keys, and inline select/autocomplete widgets whose labels are loaded once per formset.
 """
 
+import csv
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import bulk_update_with_history
 
-from places import search
+from places import duplicates, exchange, search
 from places.forms import PhotoForm
+from places.history import Source, deleted_parts, deleted_places, restore_place
+from places.importing import stored_value
 from places.models import (
+    STALE_AFTER_DAYS,
     Activity,
     Audience,
     Department,
     Family,
+    ImportFile,
+    Merge,
     Partner,
     PartnerLevel,
     Partnership,
@@ -34,6 +50,9 @@ from places.models import (
     Region,
     Space,
 )
+from places.search import refresh_search
+
+STALE_AFTER = datetime.timedelta(days=STALE_AFTER_DAYS)
 
 # Links typed without a scheme get https:// (Django 5.2 would still assume http://).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -189,6 +208,85 @@ class AudienceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VerificationFilter(admin.SimpleListFilter):
+    title = _("vérification")
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("jamais", _("Jamais vérifiées")),
+            ("ancienne", _("Vérifiées il y a plus de 12 mois")),
+            ("recente", _("Vérifiées dans les 12 derniers mois")),
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(freshness_condition(self.value())) if self.value() else queryset
+
+
+def freshness_condition(value: str) -> Q:
+    limit = timezone.localdate() - STALE_AFTER
+    return {
+        "jamais": Q(last_verified__isnull=True),
+        "ancienne": Q(last_verified__lt=limit),
+        "recente": Q(last_verified__gte=limit),
+    }.get(value, Q())
+
+
+# ---------------------------------------------------------------------------------------------
+# History
+# ---------------------------------------------------------------------------------------------
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """Values as people read them: choice labels, « oui »/« non », lists joined, whole texts
+    (a summary is read to decide whether to revert it)."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value in (None, "", []):
+            return ""
+        if isinstance(value, bool):
+            return _("oui") if value else _("non")
+        if field.choices:
+            labels = dict(field.flatchoices)
+            return labels.get(value, value)
+        base = getattr(field, "base_field", None)
+        if isinstance(value, list):
+            labels = dict(base.choices or ()) if base is not None else {}
+            return ", ".join(str(labels.get(item, item)) for item in value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every version with who, when, from where (its source) and what changed, field by field;
+    a version opens in the change form with a button to revert to it."""
+
+    object_history_list_template = "admin/places/history_list.html"
+    # bookkeeping, not information: left out of the diffs
+    hidden_in_diff = ("imported_values",)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(
+            self.model, historical_record, max_displayed_delta_change_chars=5_000
+        )
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each version's changes against the previous version of the same record (a place's
+        history also lists the places merged into it)."""
+        newer: dict = {}
+        for record in historical_records:  # newest first
+            if record.id in newer:
+                later = newer[record.id]
+                delta = later.diff_against(
+                    record,
+                    excluded_fields=self.hidden_in_diff,
+                    foreign_keys_are_objs=foreign_keys_are_objs,
+                )
+                helper = self.get_historical_record_context_helper(request, later)
+                later.history_delta_changes = helper.context_for_delta_changes(delta)
+            newer[record.id] = record
+
+
 # ---------------------------------------------------------------------------------------------
 # Territories
 # ---------------------------------------------------------------------------------------------
@@ -294,8 +392,54 @@ class PhotoInline(admin.TabularInline):
         )
 
 
+class PlaceAdminForm(forms.ModelForm):
+    verify_now = forms.BooleanField(
+        label=_("J'ai vérifié ces informations aujourd'hui"),
+        required=False,
+        help_text=_("Enregistre la date du jour et votre nom comme vérification."),
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV"),
+        help_text=_(
+            "UTF-8, séparé par des virgules ou des points-virgules : le CSV de l'annuaire (son "
+            "export) ou le standard des lieux de médiation numérique. 5 Mo au plus."
+        ),
+    )
+    licence = forms.CharField(
+        label=_("Licence des données"),
+        max_length=200,
+        initial="Licence Ouverte 2.0 (Etalab)",
+        help_text=_(
+            "Celle sous laquelle le fichier est publié : elle est affichée avec les lieux."
+        ),
+    )
+    publish = forms.BooleanField(label=_("Publier les nouveaux lieux"), required=False)
+
+    def __init__(self, *args, can_publish=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_publish:
+            del self.fields["publish"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > exchange.MAX_BYTES:
+            raise forms.ValidationError(_("Le fichier dépasse 5 Mo : découpez-le."))
+        data = upload.read()
+        try:
+            self.plan = exchange.plan(data)
+        except exchange.FileRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        self.content = data.decode("utf-8-sig")
+        return upload
+
+
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(HistoryAdmin):
+    form = PlaceAdminForm
+    change_list_template = "admin/places/place/change_list.html"
     formfield_overrides = HTTPS_URLS
     list_display = [
         "name",
@@ -304,6 +448,7 @@ class PlaceAdmin(admin.ModelAdmin):
         "families_display",
         "lifecycle",
         "status",
+        "last_verified",
         "updated_at",
     ]
     list_select_related = ["department"]
@@ -315,6 +460,7 @@ class PlaceAdmin(admin.ModelAdmin):
         PartnerLevelFilter,
         "lifecycle",
         "status",
+        VerificationFilter,
     ]
     # The search box searches like the directory (get_search_results): these fields only say
     # what the help text lists.
@@ -325,11 +471,18 @@ class PlaceAdmin(admin.ModelAdmin):
     )
     autocomplete_fields = ["department"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["region_display", "source_checksum", "created_at", "updated_at"]
+    readonly_fields = [
+        "region_display",
+        "field_provenance",
+        "last_verified",
+        "verified_by",
+        "created_at",
+        "updated_at",
+    ]
     date_hierarchy = "updated_at"
     list_per_page = 50
     inlines = [SpaceInline, PartnershipInline, ActivityInline, PhotoInline]
-    actions = ["publish", "unpublish", "archive"]
+    actions = ["publish", "unpublish", "archive", "mark_verified", "export_csv"]
     fieldsets = [
         (
             _("Identité"),
@@ -378,8 +531,10 @@ class PlaceAdmin(admin.ModelAdmin):
                     ("source_name", "source_id"),
                     ("source_date", "source_licence"),
                     "source_url",
+                    "field_provenance",
                     "provenance_note",
-                    "last_verified",
+                    ("last_verified", "verified_by"),
+                    "verify_now",
                     ("created_at", "updated_at"),
                 ]
             },
@@ -424,8 +579,342 @@ class PlaceAdmin(admin.ModelAdmin):
         return request.user.has_perm("places.publish_place")
 
     def _set_status(self, request, queryset, status, message):
-        count = queryset.update(status=status, updated_at=timezone.now())
+        places = list(queryset)
+        now = timezone.now()
+        for place in places:
+            place.status, place.updated_at = status, now
+        self._save_with_history(request, places, ["status", "updated_at"])
+        count = len(places)
         self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
+
+    def _save_with_history(self, request, places, fields):
+        """One UPDATE for the selection, and a version of each place saying who."""
+        bulk_update_with_history(
+            places,
+            Place,
+            fields,
+            batch_size=500,
+            default_user=request.user,
+            custom_historical_attrs={"history_source": Source.ADMIN},
+        )
+
+    @admin.action(
+        description=_("Marquer comme vérifiés aujourd'hui (par moi)"), permissions=["publish"]
+    )
+    def mark_verified(self, request, queryset):
+        places = list(queryset)
+        today, now = timezone.localdate(), timezone.now()
+        for place in places:
+            place.last_verified, place.verified_by, place.updated_at = today, request.user, now
+        self._save_with_history(request, places, ["last_verified", "verified_by", "updated_at"])
+        refresh_search([place.pk for place in places])  # verification counts in the ranking
+        count = len(places)
+        self.message_user(
+            request,
+            ngettext("%(count)d lieu marqué vérifié.", "%(count)d lieux marqués vérifiés.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_publish_permission(request):
+            return fieldsets
+        return [
+            (title, {**options, "fields": [f for f in options["fields"] if f != "verify_now"]})
+            for title, options in fieldsets
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("verify_now") and self.has_publish_permission(request):
+            obj.last_verified, obj.verified_by = timezone.localdate(), request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("provenance des champs importés"))
+    def field_provenance(self, obj):
+        """For each field an import wrote: the import's value still, or a person's change."""
+        if not obj or not obj.imported_values:
+            return _("Aucun champ importé : tout a été saisi à la main.")
+        rows = []
+        for name, imported in obj.imported_values.items():
+            field = Place._meta.get_field(name)
+            if stored_value(getattr(obj, field.attname)) == imported:
+                origin = _("import (%(source)s)") % {"source": obj.source_name}
+            else:
+                origin = _("modifié depuis par une personne : un import ne le remplace pas")
+            rows.append((field.verbose_name, origin))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} : {}</li>", rows))
+
+    # History, deleted places, duplicates and freshness
+    # -----------------------------------------------------------------------------------------
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        """A place's versions, and those of the places merged into it."""
+        merged = Merge.objects.filter(kept_id=object_id, undone_at__isnull=True)
+        ids = [object_id, *merged.values_list("merged_id", flat=True)]
+        return (
+            history_manager.filter(id__in=ids)
+            .select_related("history_user")
+            ._select_related_history_tracked_objs()
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_restore": self.has_delete_permission(request),
+            "can_import": self.has_import_permission(request),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("supprimes/", view(self.deleted_view), name="places_place_deleted"),
+            path(
+                "supprimes/<int:history_id>/restaurer/",
+                view(require_POST(self.restore_view)),
+                name="places_place_restore",
+            ),
+            path("doublons/", view(self.duplicates_view), name="places_place_duplicates"),
+            path(
+                "doublons/<int:first>/<int:second>/",
+                view(self.merge_view),
+                name="places_place_merge",
+            ),
+            path(
+                "fusions/<int:pk>/annuler/",
+                view(require_POST(self.undo_merge_view)),
+                name="places_place_undo_merge",
+            ),
+            path("fraicheur/", view(self.freshness_view), name="places_place_freshness"),
+            path("importer/", view(self.import_view), name="places_place_import"),
+            path(
+                "importer/<int:pk>/",
+                view(self.import_preview_view),
+                name="places_place_import_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **extra,
+        }
+
+    def deleted_view(self, request):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        deletions = list(deleted_places()[:200])
+        for deletion in deletions:
+            deletion.parts = len(list(deleted_parts(deletion)))
+        return TemplateResponse(
+            request,
+            "admin/places/place/deleted.html",
+            self._context(request, _("Lieux supprimés"), deletions=deletions),
+        )
+
+    def restore_view(self, request, history_id):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        deletion = get_object_or_404(deleted_places(), history_id=history_id)
+        place = restore_place(deletion, request.user)
+        self.message_user(
+            request,
+            _("« %(name)s » est restauré, avec ses espaces, partenariats, activités et photos.")
+            % {"name": place.name},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:places_place_change", args=[place.pk]))
+
+    def has_merge_permission(self, request):
+        return self.has_change_permission(request) and self.has_delete_permission(request)
+
+    def duplicates_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pairs = duplicates.find_pairs(limit=200)
+        return TemplateResponse(
+            request,
+            "admin/places/place/duplicates.html",
+            self._context(
+                request,
+                _("Doublons probables"),
+                pairs=pairs,
+                can_merge=self.has_merge_permission(request),
+                merges=Merge.objects.select_related("kept", "merged_by")[:20],
+            ),
+        )
+
+    def merge_view(self, request, first, second):
+        """Confirm a merge (choose the place kept), say "not a duplicate", or undo a merge."""
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        places = Place.objects.select_related("department").in_bulk([first, second])
+        if len(places) != 2:
+            self.message_user(request, _("L'un des deux lieux n'existe plus."), messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:places_place_duplicates"))
+        pair = [places[first], places[second]]
+        if request.method == "POST":
+            if "not_duplicate" in request.POST:
+                duplicates.not_duplicate(*pair, user=request.user)
+                self.message_user(
+                    request, _("Ces deux lieux ne seront plus proposés."), messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:places_place_duplicates"))
+            kept_id = request.POST.get("kept")
+            if kept_id in (str(first), str(second)):
+                kept = places[int(kept_id)]
+                other = pair[1] if kept is pair[0] else pair[0]
+                duplicates.merge(kept, other, user=request.user)
+                self.message_user(
+                    request,
+                    _("« %(other)s » est fusionné dans « %(kept)s » ; son adresse y redirige.")
+                    % {"other": other.name, "kept": kept.name},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:places_place_change", args=[kept.pk]))
+            self.message_user(request, _("Choisissez le lieu à conserver."), messages.ERROR)
+        fields = [
+            (field.verbose_name, [getattr(place, field.name) or "" for place in pair])
+            for field in Place._meta.concrete_fields
+            if field.editable and field.name not in ("slug",)
+        ]
+        return TemplateResponse(
+            request,
+            "admin/places/place/merge.html",
+            self._context(
+                request,
+                _("Fusionner deux fiches"),
+                pair=pair,
+                fields=fields,
+                parts=[
+                    {
+                        name: getattr(place, name).count()
+                        for name in ("spaces", "partnerships", "activities", "photos")
+                    }
+                    for place in pair
+                ],
+            ),
+        )
+
+    def undo_merge_view(self, request, pk):
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(Merge, pk=pk, undone_at__isnull=True)
+        place = duplicates.undo_merge(record, user=request.user)
+        self.message_user(
+            request,
+            _("La fusion est annulée : « %(name)s » est rétabli.") % {"name": place.name},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:places_place_change", args=[place.pk]))
+
+    @admin.action(description=_("Exporter en CSV (format de l'annuaire, réimportable)"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="lieux-annuaire.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerows(exchange.export_rows(queryset, request.build_absolute_uri))
+        return response
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def import_view(self, request):
+        """Upload a file: it is checked and planned, then previewed (nothing written yet)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        can_publish = self.has_publish_permission(request)
+        form = ImportForm(request.POST or None, request.FILES or None, can_publish=can_publish)
+        if request.method == "POST" and form.is_valid():
+            staged = ImportFile.objects.create(
+                filename=form.cleaned_data["file"].name[:255],
+                file_format=form.plan.file_format.key,
+                licence=form.cleaned_data["licence"],
+                publish=form.cleaned_data.get("publish", False),
+                content=form.content,
+                uploaded_by=request.user,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:places_place_import_preview", args=[staged.pk])
+            )
+        return TemplateResponse(
+            request,
+            "admin/places/place/import.html",
+            self._context(
+                request,
+                _("Importer des lieux"),
+                form=form,
+                imports=ImportFile.objects.select_related("uploaded_by")[:10],
+            ),
+        )
+
+    def import_preview_view(self, request, pk):
+        """What the file would do, row by row; confirmed, it is applied (all or nothing)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        staged = get_object_or_404(ImportFile, pk=pk)
+        if request.method == "POST" and staged.applied_at is None:
+            result = exchange.apply(staged, request.user)
+            self.message_user(
+                request,
+                _(
+                    "Import terminé : %(new)d nouveaux, %(changed)d modifiés, %(unchanged)d "
+                    "inchangés, %(refused)d refusés."
+                )
+                % result.counts,
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.path)
+        try:
+            plan = exchange.plan(staged.content.encode())
+        except exchange.FileRefused as exc:  # cannot happen for a stored file, unless edited
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:places_place_import"))
+        return TemplateResponse(
+            request,
+            "admin/places/place/import_preview.html",
+            self._context(
+                request,
+                _("Aperçu de l'import"),
+                staged=staged,
+                plan=plan,
+                fates=exchange.FATES,
+            ),
+        )
+
+    def freshness_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        limit = timezone.localdate() - STALE_AFTER
+        regions = Region.objects.annotate(
+            total=Count("departments__places"),
+            never=Count(
+                "departments__places", filter=Q(departments__places__last_verified__isnull=True)
+            ),
+            stale=Count(
+                "departments__places", filter=Q(departments__places__last_verified__lt=limit)
+            ),
+        ).order_by("name")
+        changelist = reverse("admin:places_place_changelist")
+        return TemplateResponse(
+            request,
+            "admin/places/place/freshness.html",
+            self._context(
+                request,
+                _("Fraîcheur des informations"),
+                regions=regions,
+                changelist=changelist,
+                totals={
+                    key: sum(getattr(region, key) for region in regions)
+                    for key in ("total", "never", "stale")
+                },
+            ),
+        )
 
     @admin.action(description=_("Publier les lieux sélectionnés"), permissions=["publish"])
     def publish(self, request, queryset):
@@ -461,7 +950,7 @@ class PlaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(HistoryAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "level", "territory", "place_count"]
     list_filter = ["level", "region", "department"]
@@ -513,7 +1002,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(HistoryAdmin):
     list_display = ["place", "partner", "kind", "start_date", "end_date", "is_active"]
     list_filter = ["kind", "partner__level", ActiveTodayFilter, "place__department__region"]
     list_select_related = ["place", "partner"]
@@ -523,7 +1012,7 @@ class PartnershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(HistoryAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["title", "place", "kind", "starts_at", "recurrence", "is_free"]
     list_filter = ["kind", AudienceFilter, "is_free", "place__department__region"]

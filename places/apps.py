@@ -8,4 +8,7 @@ class PlacesConfig(AppConfig):
     verbose_name = _("Annuaire des tiers-lieux")
 
     def ready(self):
-        from places import signals  # noqa: F401  (connects the search refresh)
+        from places import (  # noqa: F401  (connect the history source, the search refresh)
+            history,
+            signals,
+        )

@@ -37,6 +37,7 @@ from places import cache, search
 from places.models import (
     Activity,
     Department,
+    Lifecycle,
     Partner,
     Partnership,
     Place,
@@ -59,8 +60,11 @@ FACETS = [
     "public",
     "espace",
     "ouvert",
+    "fermes",
 ]
 PLACE_FACETS = ("region", "departement", "famille", "espace", "ouvert")
+# Not a narrowing filter: closed places are left out of every result unless it is selected.
+CLOSED = "fermes"
 # Values of one partnership: (kind, partner slug, partner level, "1" when active today, else "").
 PARTNERSHIP_FACETS = ("partenariat", "partenaire", "niveau", "partenariat_actif")
 # Values of one activity: (kind, audience); an activity gives one combination per audience, and
@@ -100,9 +104,9 @@ def _tables() -> dict[str, str]:
 # published bitmap narrows them.
 PLACE_GROUPS_SQL = """
 SELECT p.department_id, p.open_to_public IS TRUE, p.latitude IS NOT NULL, p.families,
-       array_agg(p.id)
+       p.lifecycle = %(closed)s, array_agg(p.id)
   FROM {place} p WHERE p.status = %(published)s
- GROUP BY 1, 2, 3, 4
+ GROUP BY 1, 2, 3, 4, 5
 """
 SPACES_SQL = """
 SELECT s.kind, array_agg(DISTINCT s.place_id) FROM {space} s GROUP BY s.kind
@@ -127,7 +131,11 @@ def build_index(today: datetime.date) -> FacetIndex:
     coordinates; the places of every space kind, of every partnership combination and of every
     activity combination; the régions, départements and partners (their labels)."""
     tables = _tables()
-    params = {"published": PublicationStatus.PUBLISHED.value, "today": today}
+    params = {
+        "published": PublicationStatus.PUBLISHED.value,
+        "closed": Lifecycle.FERME.value,
+        "today": today,
+    }
     options: dict[str, dict[str, BitMap]] = {name: {} for name in FACETS}
     regions = list(Region.objects.all())
     departments = list(Department.objects.select_related("region"))
@@ -140,7 +148,7 @@ def build_index(today: datetime.date) -> FacetIndex:
 
     with read_connection().cursor() as cursor:
         cursor.execute(PLACE_GROUPS_SQL.format(**tables), params)
-        for department, open_to_public, located, families, ids in cursor.fetchall():
+        for department, open_to_public, located, families, closed, ids in cursor.fetchall():
             places = BitMap(ids)
             published.update(places)
             code, region = territory[department]
@@ -150,6 +158,8 @@ def build_index(today: datetime.date) -> FacetIndex:
                 add("famille", family, places)
             if open_to_public:
                 add("ouvert", "1", places)
+            if closed:
+                add(CLOSED, "1", places)
             if located:
                 with_coordinates.update(places)
         cursor.execute(SPACES_SQL.format(**tables), params)
@@ -221,7 +231,10 @@ class FacetCounter:
     def __init__(self, index: FacetIndex, selected: dict[str, list[str]], matching=None):
         self.index = index
         self.selected = {name: list(values) for name, values in selected.items() if values}
-        self.base = index.published if matching is None else index.published & matching
+        # every published place matching the words, the closed ones included
+        self.with_closed = index.published if matching is None else index.published & matching
+        closed = index.options[CLOSED].get("1", BitMap())
+        self.base = self.with_closed if CLOSED in self.selected else self.with_closed - closed
 
     # The sets each active filter keeps
     # -----------------------------------------------------------------------------------------
@@ -249,7 +262,7 @@ class FacetCounter:
 
     def _others(self, skip: str | None) -> BitMap:
         """The places satisfying every active filter but ``skip`` (and the words)."""
-        places = self.base
+        places = self.with_closed if skip == CLOSED else self.base
         for name in PLACE_FACETS:
             if name in self.selected and name != skip:
                 places = places & self._place_set(name)
@@ -278,7 +291,8 @@ class FacetCounter:
         """Places per option of every filter, each under the other active filters."""
         counts = {}
         for name in FACETS:
-            places = self._others(skip=name) if name in self.selected else self.result
+            selected = name in self.selected or name == CLOSED  # closed: counted as if asked
+            places = self._others(skip=name) if selected else self.result
             counts[name] = {
                 value: count
                 for value, bitmap in self._option_sets(name).items()
@@ -334,7 +348,7 @@ class Chip:
     remove_query: str
 
 
-FLAGS = ("ouvert", "partenariat_actif")
+FLAGS = ("ouvert", "partenariat_actif", CLOSED)
 
 
 class Figures:

@@ -5,7 +5,8 @@ the chips and the cached figures live beside it, in places.facets.
 Several values of one parameter combine with OR, different parameters with AND. Conditions on
 partnerships (kind, partner, partner level, active today) hold for one and the same partnership;
 conditions on activities (kind, audience) for one and the same activity. A parameter with an
-unknown value is ignored, and the form's errors say which and why.
+unknown value is ignored, and the form's errors say which and why. Closed places are left out
+unless ``fermes=1`` brings them back.
 """
 
 from functools import cached_property
@@ -24,6 +25,7 @@ from places.models import (
     Audience,
     Department,
     Family,
+    Lifecycle,
     Partner,
     PartnerLevel,
     Partnership,
@@ -119,6 +121,8 @@ class PlaceFilter(django_filters.FilterSet):
     public = checkboxes(_("Public"), Audience.choices, "filter_activities")
     espace = checkboxes(_("Type d'espace"), SpaceKind.choices, "filter_spaces")
     ouvert = FlagFilter(label=_("Ouvert au public"), method="filter_open")
+    # Closed places are left out unless asked for (filter_queryset).
+    fermes = FlagFilter(label=_("Inclure les lieux fermés"), method="filter_closed")
     tri = SortFilter(label=_("Trier par"))
 
     class Meta:
@@ -174,7 +178,12 @@ class PlaceFilter(django_filters.FilterSet):
     def filter_open(self, queryset, name, value):
         return queryset.filter(open_to_public=True)
 
+    def filter_closed(self, queryset, name, value):
+        return queryset  # asked for: nothing left out
+
     def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("fermes"):
+            queryset = queryset.exclude(lifecycle=Lifecycle.FERME)
         queryset = super().filter_queryset(queryset)
         if "tri" not in self.form.cleaned_data:  # an unknown sort: ignored, results still sorted
             queryset = self.filters["tri"].filter(queryset, None)

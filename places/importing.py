@@ -3,6 +3,11 @@
 The file is as messy as the real world (see docs/data.md). Rules, in short:
 
 * the source ``ID`` is the key: a second run changes nothing, a changed row updates its place;
+* an import never overwrites what a person changed: each place remembers the value every
+  imported field had when an import last wrote it (``Place.imported_values``); a field whose
+  value differs since (the admin, an accepted proposal) is left alone, and the report lists it;
+* a place merged into another (places.duplicates) is not brought back: its row is reported;
+* every place created or changed gets a version saying "import" (places.history);
 * the département is decided by a vote between four signals — the declared ``INSEEDEP``, the
   commune code ``INSEECOM``, the postcode ``CP`` and the coordinates (an overseas bounding box, or
   the commune found at the coordinates, ``INSEEMETRO``). Most votes win; a tie goes to the
@@ -27,8 +32,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from places.models import Department, Family, Place, PublicationStatus
+from places.history import Source
+from places.models import Department, Family, Merge, Place, PublicationStatus
 from places.search import refresh_search
 
 SOURCE_NAME = "CGET/ANCT, Mission Coworking"
@@ -96,6 +103,9 @@ class ImportReport:
     skipped: list = field(default_factory=list)  # (line, source id, reason)
     conflicts: list = field(default_factory=list)  # (line, source id, name, what was decided)
     fixes: Counter = field(default_factory=Counter)  # kind of repair -> count
+    # (line, source id, place, field label, value kept, value of the file): a person's change
+    kept: list = field(default_factory=list)
+    merged: list = field(default_factory=list)  # (line, source id, place it was merged into)
 
     @property
     def total(self) -> int:
@@ -114,6 +124,17 @@ class ImportReport:
         lines += [
             f"  ligne {line} (ID {sid}, {name}) : {decision}"
             for line, sid, name, decision in self.conflicts
+        ]
+        lines.append(f"Champs modifiés par une personne, laissés tels quels : {len(self.kept)}")
+        lines += [
+            f"  ligne {line} (ID {sid}, {place}) : {label} garde « {kept} » "
+            f"(le fichier dit « {new} »)"
+            for line, sid, place, label, kept, new in self.kept
+        ]
+        lines.append(f"Lignes de lieux fusionnés, ignorées : {len(self.merged)}")
+        lines += [
+            f"  ligne {line} (ID {sid}) : fusionné dans « {kept} »"
+            for line, sid, kept in self.merged
         ]
         lines.append("Réparations :")
         lines += [f"  {kind} : {count}" for kind, count in sorted(self.fixes.items())]
@@ -257,9 +278,15 @@ def import_cget(data: bytes) -> ImportReport:
     existing = {
         p.source_id: p for p in Place.objects.filter(source_name=SOURCE_NAME).exclude(source_id="")
     }
+    merged = {
+        merge.merged_source_id: merge.kept
+        for merge in Merge.objects.filter(
+            merged_source_name=SOURCE_NAME, undone_at__isnull=True
+        ).select_related("kept")
+    }
     taken_slugs = set(Place.objects.values_list("slug", flat=True))
     seen_ids: dict[str, int] = {}
-    to_create, to_update = [], []
+    to_create, to_update, checksum_only = [], [], []
     now = timezone.now()
 
     for index, row in enumerate(rows):
@@ -281,6 +308,9 @@ def import_cget(data: bytes) -> ImportReport:
 
         checksum = row_checksum(row)
         place = existing.get(source_id)
+        if place is None and source_id in merged:
+            report.merged.append((line, source_id, merged[source_id]))
+            continue
         if place is not None and place.source_checksum == checksum:
             report.unchanged += 1
             continue
@@ -288,7 +318,6 @@ def import_cget(data: bytes) -> ImportReport:
         fields = _place_fields(row, line, source_id, name, departments, report)
         if fields is None:
             continue
-        fields["source_checksum"] = checksum
         problem = _invalid_fields(fields)
         if problem:
             report.skipped.append((line, source_id, problem))
@@ -301,29 +330,88 @@ def import_cget(data: bytes) -> ImportReport:
                 source_id=source_id,
                 source_date=SOURCE_DATE,
                 source_licence=SOURCE_LICENCE,
+                source_checksum=checksum,
+                imported_values={key: stored_value(value) for key, value in fields.items()},
             )
             place.slug = unique_slug(name, fields["commune"], taken_slugs)
             to_create.append(place)
             report.created += 1
-        else:
-            for key, value in fields.items():
-                setattr(place, key, value)
+            continue
+        place.source_checksum = checksum
+        changed, kept = update_imported(place, fields)
+        report.kept += [(line, source_id, place.name, *field) for field in kept]
+        if changed:
             place.updated_at = now
             to_update.append(place)
             report.updated += 1
+        else:  # every difference was a person's change: only the checksum moves
+            checksum_only.append(place)
+            report.unchanged += 1
 
+    history = {
+        "default_change_reason": "Import du recensement CGET 2019",
+        "custom_historical_attrs": {"history_source": Source.IMPORT},
+        "batch_size": 500,
+    }
     with transaction.atomic():
-        Place.objects.bulk_create(to_create, batch_size=500)
+        bulk_create_with_history(to_create, Place, **history)
         if to_update:
-            Place.objects.bulk_update(to_update, IMPORTED_FIELDS + ["updated_at"], batch_size=500)
+            bulk_update_with_history(
+                to_update, Place, IMPORTED_FIELDS + ["imported_values", "updated_at"], **history
+            )
+        Place.objects.bulk_update(checksum_only, ["source_checksum"], batch_size=500)
         refresh_search([place.pk for place in to_create + to_update], missing=True)
     return report
+
+
+def stored_value(value):
+    """A field's value as kept in ``Place.imported_values`` (JSON)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Department):
+        return value.pk
+    return value
+
+
+def update_imported(place, fields: dict) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Set an import's ``fields`` on an existing place, but for the fields a person changed
+    since the last import (a field no import ever wrote is a person's when it is filled).
+    Returns the names of the fields changed, and (label, value kept,
+    value offered) for each field left alone that the import would have changed."""
+    changed, kept = [], []
+    remembered = dict(place.imported_values)
+    for key, value in fields.items():
+        new = stored_value(value)
+        current = stored_value(getattr(place, Place._meta.get_field(key).attname))
+        # changed since the import wrote it, or never imported and filled by someone
+        by_a_person = current != remembered[key] if key in remembered else not _blank(current)
+        if by_a_person:
+            if new != current:
+                label = str(Place._meta.get_field(key).verbose_name)
+                kept.append((label, _shown(current), _shown(new)))
+            continue
+        remembered[key] = new
+        if new != current:
+            setattr(place, key, value)
+            changed.append(key)
+    place.imported_values = remembered
+    return changed, kept
+
+
+def _blank(value) -> bool:
+    return value in (None, "", [])
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    return "" if value is None else str(value)
 
 
 def _invalid_fields(fields: dict) -> str | None:
     """Field-level validation (lengths, URL, formats) for one row, as a reason or None."""
     try:
-        Place(**fields).clean_fields(exclude=["slug", "department", "source_checksum"])
+        Place(**fields).clean_fields(exclude=["slug", "department"])
     except ValidationError as exc:
         return "; ".join(f"{key} : {' '.join(msgs)}" for key, msgs in exc.message_dict.items())
     return None

@@ -4,7 +4,10 @@ Vocabulary keys are the stable ASCII slugs of docs/domain vocabularies (they app
 exports); labels are French through gettext so that English can be complete.
 """
 
+import re
+
 from django import forms
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -18,9 +21,13 @@ from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from places.history import tracked
+
 DEPARTMENT_CODE_RE = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$"
 INSEE_COMMUNE_RE = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B)[0-9]{3}$|^97[1-6][0-9]{2}$"
 POSTCODE_RE = r"^[0-9]{5}$"
+# Information verified longer ago than this is stale (the admin's freshness dashboard).
+STALE_AFTER_DAYS = 365
 
 
 class ChoiceArrayField(ArrayField):
@@ -181,6 +188,49 @@ def check(condition, name: str, field: str, message) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=condition, name=name, violation_error_code=name, violation_error_message=message
     )
+
+
+class CannotEvaluate(Exception):
+    """A condition uses a lookup ``condition_holds`` does not know: ask the database."""
+
+
+_COMPARE = {
+    "exact": lambda a, b: a == b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "regex": lambda a, b: re.search(b, a) is not None,
+}
+
+
+def condition_holds(condition, values: dict) -> bool | None:
+    """A check constraint's condition evaluated on ``values`` (field name → value) in Python,
+    with SQL's three-valued logic: True, False, or None (unknown: a CHECK passes). Saves the
+    query per constraint that ``validate_constraints`` makes, when thousands of rows are checked
+    (places.exchange). Raises CannotEvaluate for a lookup it does not know."""
+    if isinstance(condition, Q):
+        results = [condition_holds(child, values) for child in condition.children]
+        if condition.connector == Q.OR:
+            result = True if True in results else (None if None in results else False)
+        else:
+            result = False if False in results else (None if None in results else True)
+        return result if result is None or not condition.negated else not result
+    name, expected = condition
+    field, _sep, lookup = name.partition("__")
+    lookup = lookup or "exact"
+    if field not in values or (lookup not in _COMPARE and lookup != "isnull"):
+        raise CannotEvaluate(name)
+    value = values[field]
+    if lookup == "isnull":
+        return (value is None) == expected
+    if isinstance(expected, F):
+        if expected.name not in values:
+            raise CannotEvaluate(name)
+        expected = values[expected.name]
+    if value is None or expected is None:
+        return None
+    return _COMPARE[lookup](value, expected)
 
 
 class ConstraintMessages(models.Model):
@@ -425,6 +475,17 @@ class Place(ConstraintMessages):
         help_text=_("Sources des informations ajoutées à la main (article, site officiel…)."),
     )
     last_verified = models.DateField(_("vérifié le"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vérifié par"),
+    )
+    # What each imported field held when an import last wrote it (field → value as JSON): a
+    # field whose value differs since was changed by a person, and no import overwrites it.
+    imported_values = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
@@ -440,6 +501,16 @@ class Place(ConstraintMessages):
     search_key = models.TextField(blank=True, default="", editable=False)
 
     objects = PlaceQuerySet.as_manager()
+    history = tracked(
+        excluded_fields=[
+            "search_vector",
+            "search_text",
+            "search_quality",
+            "search_key",
+            "source_checksum",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["name", "commune"]
@@ -554,6 +625,18 @@ class Place(ConstraintMessages):
     def is_published(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED
 
+    @property
+    def is_closed(self) -> bool:
+        return self.lifecycle == Lifecycle.FERME
+
+    @property
+    def verification_is_stale(self) -> bool:
+        """Verified longer than a year ago (never verified: see ``last_verified``)."""
+        return (
+            bool(self.last_verified)
+            and (timezone.localdate() - self.last_verified).days > STALE_AFTER_DAYS
+        )
+
     def family_labels(self) -> list[str]:
         return choice_labels(Family, self.families)
 
@@ -591,6 +674,109 @@ class FormerSlug(models.Model):
         return self.slug
 
 
+class DuplicatePairQuerySet(models.QuerySet):
+    def of(self, first: "Place", second: "Place") -> "DuplicatePairQuerySet":
+        low, high = sorted([first.pk, second.pk])
+        return self.filter(first_id=low, second_id=high)
+
+
+class NotDuplicate(models.Model):
+    """Two places a person said are distinct: the duplicate detector no longer proposes them."""
+
+    first = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("décidé le"), auto_now_add=True)
+
+    objects = DuplicatePairQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("paire distincte")
+        verbose_name_plural = _("paires distinctes")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="notduplicate_unique_pair"),
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="notduplicate_ordered_pair"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} ≠ {self.second_id}"
+
+
+class Merge(models.Model):
+    """One place merged into another (places.duplicates.merge): what moved, so that the merge
+    can be undone, and the source record of the merged place, so that an import does not
+    bring it back."""
+
+    kept = models.ForeignKey(
+        Place, on_delete=models.CASCADE, related_name="merges", verbose_name=_("lieu conservé")
+    )
+    merged_id = models.BigIntegerField(_("identifiant du lieu fusionné"))
+    merged_name = models.CharField(_("lieu fusionné"), max_length=200)
+    merged_slug = models.SlugField(_("adresse du lieu fusionné"), max_length=220)
+    merged_source_name = models.CharField(max_length=200, blank=True)
+    merged_source_id = models.CharField(max_length=50, blank=True)
+    filled_fields = models.JSONField(_("champs complétés"), default=list)
+    # ids of what moved without a version of its own: proposals, former slugs, earlier merges
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    merged_at = models.DateTimeField(_("fusionné le"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+        verbose_name = _("fusion")
+        verbose_name_plural = _("fusions")
+        indexes = [models.Index(fields=["merged_source_id"], name="merge_source_idx")]
+
+    def __str__(self):
+        return f"{self.merged_name} → {self.kept}"
+
+    @property
+    def reason(self) -> str:
+        """The change reason of every version the merge wrote (its undo finds them by it)."""
+        return f"merge:{self.pk}"
+
+
+class ImportFile(models.Model):
+    """A file staff uploaded in the admin (places.exchange): kept from the preview to the
+    confirmation, then as the record of what was imported, by whom and when."""
+
+    filename = models.CharField(_("fichier"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=30)
+    licence = models.CharField(_("licence"), max_length=200)
+    content = models.TextField(editable=False)
+    publish = models.BooleanField(_("publier les nouveaux lieux"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("importé le"), null=True, blank=True)
+    outcome = models.JSONField(_("résultat"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("fichier importé")
+        verbose_name_plural = _("fichiers importés")
+        default_permissions = ()
+
+    def __str__(self):
+        return self.filename
+
+
 class Space(ConstraintMessages):
     place = models.ForeignKey(
         Place, on_delete=models.CASCADE, related_name="spaces", verbose_name=_("lieu")
@@ -603,6 +789,8 @@ class Space(ConstraintMessages):
     )
     description = models.TextField(_("description"), blank=True)
     bookable = models.BooleanField(_("réservable"), default=False)
+
+    history = tracked()
 
     class Meta:
         ordering = ["place", "name"]
@@ -655,6 +843,8 @@ class Partner(ConstraintMessages):
     )
     website = models.URLField(_("site web"), max_length=500, blank=True)
 
+    history = tracked()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("partenaire public")
@@ -704,6 +894,8 @@ class Partnership(ConstraintMessages):
 
     objects = PartnershipQuerySet.as_manager()
 
+    history = tracked()
+
     class Meta:
         ordering = ["-start_date", "pk"]
         verbose_name = _("partenariat")
@@ -730,6 +922,14 @@ class Partnership(ConstraintMessages):
 
     def __str__(self):
         return f"{self.partner} · {self.get_kind_display()}"
+
+    @property
+    def state(self) -> str:
+        """ "upcoming", "active" or "ended", today."""
+        today = timezone.localdate()
+        if self.start_date > today:
+            return "upcoming"
+        return "active" if self.is_active(today) else "ended"
 
     def is_active(self, on=None) -> bool:
         on = on or timezone.localdate()
@@ -768,6 +968,8 @@ class Activity(ConstraintMessages):
     is_free = models.BooleanField(_("gratuit"), default=True)
     registration_url = models.URLField(_("lien d'inscription"), max_length=500, blank=True)
     provenance = models.CharField(_("provenance"), max_length=300, blank=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["place", "starts_at", "title"]
@@ -828,6 +1030,8 @@ class Photo(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("ordre"), default=0)
     created_at = models.DateTimeField(_("ajoutée le"), db_default=Now())
+
+    history = tracked()
 
     class Meta:
         ordering = ["place", "order", "pk"]

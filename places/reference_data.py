@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from django.db import transaction
 from django.utils import timezone
 
+from places.history import Source, recording
 from places.importing import SOURCE_NAME
 from places.models import (
     ActivityKind,
@@ -118,11 +119,13 @@ def enrich_le_wip() -> Place | None:
     place = census_place(LE_WIP_SOURCE_ID)
     if place is None:
         return None
-    for key, value in LE_WIP.items():
-        setattr(place, key, value)
-    place.save()
-    for name, kind in LE_WIP_SPACES:
-        place.spaces.get_or_create(name=name, defaults={"kind": kind})
+    with recording(Source.COMMAND, "Faits sourcés (Horizons publics, 2022)"):
+        if any(getattr(place, key) != value for key, value in LE_WIP.items()):
+            for key, value in LE_WIP.items():
+                setattr(place, key, value)
+            place.save()
+        for name, kind in LE_WIP_SPACES:
+            place.spaces.get_or_create(name=name, defaults={"kind": kind})
     return place
 
 

@@ -23,6 +23,7 @@ from places.models import (
     Activity,
     Department,
     FormerSlug,
+    Lifecycle,
     Partner,
     PartnerLevel,
     Partnership,
@@ -38,6 +39,7 @@ CARD_FIELDS = [
     "slug",
     "commune",
     "families",
+    "lifecycle",
     "summary",
     "department__name",
     "department__region__name",
@@ -86,7 +88,10 @@ class HomeView(TemplateView):
             regions=regions,
             region_count=sum(1 for region in regions if region.place_count),
             kinds=[(kind, figures["kinds"].get(kind.value, 0)) for kind in PartnershipKind],
-            latest=Place.objects.published().with_territory().order_by("-updated_at")[:6],
+            latest=Place.objects.published()
+            .exclude(lifecycle=Lifecycle.FERME)
+            .with_territory()
+            .order_by("-updated_at")[:6],
             **kwargs,
         )
 

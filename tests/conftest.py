@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils import translation
 
 from places import facets
-from places.facets import Figures
+from places.facets import CLOSED, Figures
 from places.filters import PlaceFilter
 from places.models import Place
 
@@ -86,6 +86,15 @@ def committed_census(django_db_setup, django_db_blocker):
         finally:
             Place.objects.all().delete()
             Partner.objects.all().delete()
+            clear_history()
+
+
+def clear_history():
+    """Forget the versions committed data left (the next module starts with none)."""
+    from places.history import tracked_models
+
+    for model in tracked_models():
+        model.history.all().delete()
 
 
 @pytest.fixture
@@ -114,13 +123,17 @@ def assert_counts_match_sql(query: str, hidden: bool = False):
     assert result.total == sql_count(data), query
     for facet in result.facets:
         shown = {option.value for option in facet.options}
+        # closed places: not a narrowing filter, its count is how many places it adds
+        without = data.copy()
+        without.pop(CLOSED, None)
+        added = sql_count(without) if facet.name == CLOSED else 0
         for option in facet.options:
             # the option's count: the other filters, and this option instead of this filter's
             expected = data.copy()
             expected.setlist(facet.name, [option.value])
-            assert option.count == sql_count(expected), (query, facet.name, option.value)
+            assert option.count == sql_count(expected) - added, (query, facet.name, option.value)
         for value, _label in result.choices(facet.name) if hidden else ():
             if value not in shown:
                 expected = data.copy()
                 expected.setlist(facet.name, [value])
-                assert sql_count(expected) == 0, (query, facet.name, value)
+                assert sql_count(expected) - added == 0, (query, facet.name, value)

@@ -6,6 +6,8 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models.fields.files import FieldFile
+from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -80,10 +82,56 @@ def place_form_data(place=None, rows=None, **fields):
         for i, obj in enumerate(initial):
             data[f"{prefix}-{i}-id"] = obj.pk
             data[f"{prefix}-{i}-place"] = place.pk
+            for key, value in inline_values(obj).items():
+                data[f"{prefix}-{i}-{key}"] = value
         for j, row in enumerate(new, start=len(initial)):
             for key, value in row.items():
                 data[f"{prefix}-{j}-{key}"] = value
     return data
+
+
+EDITABLE = [
+    "summary",
+    "description",
+    "management_type",
+    "lifecycle",
+    "street",
+    "latitude",
+    "longitude",
+    "land_area",
+    "built_area",
+    "former_use",
+    "access_notes",
+    "website",
+    "email",
+    "phone",
+    "source_name",
+    "source_id",
+    "source_date",
+    "source_licence",
+    "source_url",
+    "provenance_note",
+]
+
+
+def edit_form_data(place, **changes) -> dict:
+    """POST data of a place's change form as the admin shows it, with ``changes``."""
+    values = {name: getattr(place, name) for name in EDITABLE}
+    values = {name: "" if value is None else value for name, value in values.items()}
+    values["families"] = place.families
+    values["open_to_public"] = {True: "true", False: "false"}.get(place.open_to_public, "unknown")
+    return place_form_data(place, **{**values, **changes})
+
+
+def inline_values(obj) -> dict:
+    """An existing inline row's values as its form posts them (files and empty values left
+    out, a checked box as "on")."""
+    values = {}
+    for key, value in model_to_dict(obj, exclude=["id", "place"]).items():
+        if value is None or value is False or isinstance(value, FieldFile):
+            continue
+        values[key] = "on" if value is True else value
+    return values
 
 
 def test_anonymous_visitors_are_sent_to_login(client):

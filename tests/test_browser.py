@@ -434,3 +434,81 @@ def test_the_moderation_diff_page_passes_axe(
         assert proposal.place.__class__.objects.get(pk=proposal.place_id).website == (
             "https://lewip.fr"
         )
+
+
+# Keeping the data right (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+LIST = re.compile(r"/admin/places/place/(\?.*)?$")
+
+
+@pytest.fixture(scope="module")
+def place_to_delete(committed_census, django_db_blocker):
+    """A committed place with a space, to delete, restore and rename in the browser."""
+    from places.models import Place
+    from tests.factories import SpaceFactory, place_in
+
+    with django_db_blocker.unblock():
+        place = place_in("Caen", name="Atelier à restaurer", status="published")
+        SpaceFactory(place=place, name="Salle des machines")
+    yield place
+    with django_db_blocker.unblock():
+        Place.objects.filter(pk=place.pk).delete()
+
+
+def test_a_moderator_reverts_a_change_restores_a_deletion_and_keeps_an_old_address(
+    session, staff_account, place_to_delete, django_db_blocker
+):
+    from places.models import Place
+
+    page = session.page
+    session.sign_in(*staff_account)
+
+    # Le Wip's summary changed, the diff seen in the history, the change reverted
+    session.goto("/admin/places/place/?q=wip")
+    page.get_by_role("link", name="Le Wip", exact=True).click()
+    summary = page.get_by_label("Résumé")
+    before = summary.input_value()
+    summary.fill("Un résumé changé par erreur.")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.wait_for_url(LIST)
+    wip = Place.objects.get(slug="le-wip")
+    session.goto(f"/admin/places/place/{wip.pk}/history/")
+    changes = page.locator("#change-history tbody tr").first
+    expect(changes).to_contain_text("Un résumé changé par erreur.")
+    expect(changes).to_contain_text(before)
+    expect(changes).to_contain_text("administration")
+    results = session.axe()
+    assert results.violations_count == 0, results.generate_report()
+    page.locator("#change-history tbody tr").nth(1).get_by_role("link").click()
+    expect(page.get_by_label("Résumé")).to_have_value(before)
+    page.get_by_role("button", name="Rétablir").first.click()
+    page.wait_for_url(re.compile(r"/admin/places/place/"))
+    with django_db_blocker.unblock():
+        assert Place.objects.get(pk=wip.pk).summary == before
+
+    # a place deleted, then restored with its space
+    place = place_to_delete
+    session.goto(f"/admin/places/place/{place.pk}/delete/")
+    page.get_by_role("button", name=re.compile("Oui")).click()
+    page.wait_for_url(LIST)
+    with django_db_blocker.unblock():
+        assert not Place.objects.filter(pk=place.pk).exists()
+    page.get_by_role("link", name="Lieux supprimés").click()
+    page.get_by_role("button", name="Restaurer Atelier à restaurer").click()
+    expect(page.locator("#id_name")).to_have_value("Atelier à restaurer")
+    with django_db_blocker.unblock():
+        restored = Place.objects.get(pk=place.pk)
+        assert list(restored.spaces.values_list("name", flat=True)) == ["Salle des machines"]
+
+    # its slug changed: the old address answers with a 301 to the new one
+    old = restored.slug
+    page.locator("#id_slug").fill("atelier-restaure")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.wait_for_url(LIST)
+    for prefix in ("", "/en"):
+        response = page.goto(f"{session.live_url}{prefix}/lieux/{old}/")
+        assert response.url == f"{session.live_url}{prefix}/lieux/atelier-restaure/"
+        assert response.request.redirected_from is not None
+        assert response.request.redirected_from.response().status == 301

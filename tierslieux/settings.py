@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "simple_history",
     "places",
     "contributions",
 ]
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Versions record who made a change in the admin (places.history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "tierslieux.middleware.StatementTimeoutMiddleware",
     "tierslieux.middleware.DatabaseUnavailableMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",

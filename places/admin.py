@@ -859,6 +859,8 @@ class PlaceAdmin(HistoryAdmin):
             raise PermissionDenied
         staged = get_object_or_404(ImportFile, pk=pk)
         if request.method == "POST" and staged.applied_at is None:
+            if staged.publish and not self.has_publish_permission(request):
+                staged.publish = False  # only a moderator's confirmation publishes
             result = exchange.apply(staged, request.user)
             self.message_user(
                 request,

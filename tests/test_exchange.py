@@ -300,6 +300,14 @@ def test_check_constraints_evaluated_in_python_agree_with_the_database(values):
         )
 
 
+def test_a_file_a_moderator_asked_to_publish_stays_draft_when_an_editor_confirms(moderator, client):
+    location = upload(moderator, mediation_file(), publish="on")["Location"]
+    assert ImportFile.objects.get().publish
+    client.force_login(UserFactory(username="editeur", group="Éditeurs"))
+    client.post(location)
+    assert Place.objects.get().status == PublicationStatus.DRAFT
+
+
 def test_a_file_over_the_row_limit_is_refused(moderator):
     rows = [{"nom": f"Lieu {n}"} for n in range(exchange.MAX_ROWS)]
     response = upload(moderator, mediation_file(*rows))

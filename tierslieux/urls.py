@@ -42,6 +42,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("contributions.urls")),
+    path("", include("opendata.urls")),
     path("", include("places.urls")),
     prefix_default_language=False,
 )

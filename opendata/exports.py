@@ -1,0 +1,270 @@
+"""The directory's places as files, for anyone: any list's query string selects the same places as
+its page (the directory's one FilterSet), in CSV — one row per place, per space or per
+partnership — or in JSON, nested. Streamed: the places are read by chunks of ids, so memory stays
+flat whatever the number of places.
+
+Column names are stable French keys, values are the vocabularies' keys (docs/schema.md). Each row
+says its source and licence; the JSON says the directory's licence and credits once, at the top;
+illustrative demo partnerships and activities say so (``illustratif``).
+"""
+
+import csv
+import datetime
+import json
+from collections.abc import Iterator
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.text import slugify
+
+from places.exchange import DirectoryFormat, place_row
+from places.importing import CREDIT
+from places.models import Department, Partnership, Place, Region
+from places.reference_data import DEMO_PROVENANCE
+
+LICENCE = "Licence Ouverte 2.0 (Etalab)"
+LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+CHUNK = 500
+
+LEVELS = {"lieux", "espaces", "partenariats"}
+SEPARATORS = {"virgule": ",", "point-virgule": ";"}
+
+PLACE_COLUMNS = [*DirectoryFormat.columns, "code_region", "espaces", "partenariats", "activites"]
+PLACE_KEY = ["lieu_slug", "lieu_nom", "lieu_url", "code_departement", "code_region"]
+SPACE_COLUMNS = [
+    *PLACE_KEY,
+    "espace_nom",
+    "type",
+    "surface",
+    "capacite",
+    "reservable",
+    "description",
+]
+PARTNERSHIP_COLUMNS = [
+    *PLACE_KEY,
+    "partenaire",
+    "partenaire_slug",
+    "niveau",
+    "nature",
+    "debut",
+    "fin",
+    "en_cours",
+    "description",
+    "provenance",
+    "illustratif",
+]
+
+
+def places(ids: list[int]) -> Iterator[Place]:
+    """The places of ``ids``, in that order, with their parts, read ``CHUNK`` at a time."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = (
+            Place.objects.filter(pk__in=chunk)
+            .select_related("department__region")
+            .prefetch_related(
+                "spaces",
+                Prefetch("partnerships", queryset=Partnership.objects.select_related("partner")),
+                "activities",
+            )
+            .in_bulk()
+        )
+        yield from (rows[pk] for pk in chunk if pk in rows)
+
+
+def illustrative(record) -> bool:
+    return record.provenance == DEMO_PROVENANCE
+
+
+def yes_no(value) -> str:
+    return {True: "oui", False: "non"}.get(value, "")
+
+
+def text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    return str(value)
+
+
+# CSV
+# ---------------------------------------------------------------------------------------------
+
+
+def place_rows(ids, absolute_url):
+    yield PLACE_COLUMNS
+    for place in places(ids):
+        yield [
+            *place_row(place, absolute_url),
+            place.department.region.code,
+            "|".join(f"{space.name} ({space.kind})" for space in place.spaces.all()),
+            "|".join(_partnership_summary(p) for p in place.partnerships.all()),
+            "|".join(f"{activity.title} ({activity.kind})" for activity in place.activities.all()),
+        ]
+
+
+def _partnership_summary(partnership) -> str:
+    period = f"{partnership.start_date}→{partnership.end_date or ''}"
+    summary = (
+        f"{partnership.partner.name} ({partnership.kind}, {partnership.partner.level}, {period})"
+    )
+    return summary + (" [illustratif]" if illustrative(partnership) else "")
+
+
+def _place_key(place, absolute_url) -> list:
+    return [
+        place.slug,
+        place.name,
+        absolute_url(place.get_absolute_url()),
+        place.department.code,
+        place.department.region.code,
+    ]
+
+
+def space_rows(ids, absolute_url):
+    yield SPACE_COLUMNS
+    for place in places(ids):
+        key = _place_key(place, absolute_url)
+        for space in place.spaces.all():
+            yield [
+                *key,
+                space.name,
+                space.kind,
+                text(space.surface),
+                text(space.capacity),
+                yes_no(space.bookable),
+                space.description,
+            ]
+
+
+def partnership_rows(ids, absolute_url):
+    yield PARTNERSHIP_COLUMNS
+    for place in places(ids):
+        key = _place_key(place, absolute_url)
+        for partnership in place.partnerships.all():
+            yield [*key, *_partnership_values(partnership).values()]
+
+
+def _partnership_values(partnership) -> dict:
+    return {
+        "partenaire": partnership.partner.name,
+        "partenaire_slug": partnership.partner.slug,
+        "niveau": partnership.partner.level,
+        "nature": partnership.kind,
+        "debut": text(partnership.start_date),
+        "fin": text(partnership.end_date),
+        "en_cours": yes_no(partnership.is_active()),
+        "description": partnership.description,
+        "provenance": partnership.provenance,
+        "illustratif": yes_no(illustrative(partnership)),
+    }
+
+
+ROWS = {"lieux": place_rows, "espaces": space_rows, "partenariats": partnership_rows}
+
+
+class _Echo:
+    """A file whose write returns what it was given: csv.writer then yields lines."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(rows, delimiter=",", bom=True) -> Iterator[str]:
+    """UTF-8, with a byte order mark (``bom``) so that spreadsheets read the accents."""
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+    if bom:
+        yield "\ufeff"
+    for row in rows:
+        yield writer.writerow(row)
+
+
+# JSON
+# ---------------------------------------------------------------------------------------------
+
+
+def place_object(place, absolute_url) -> dict:
+    values = dict(zip(DirectoryFormat.columns, place_row(place, absolute_url), strict=True))
+    values = {
+        key: value if isinstance(value, str) else text(value) for key, value in values.items()
+    }
+    values["familles"] = list(place.families)
+    values["latitude"] = None if place.latitude is None else float(place.latitude)
+    values["longitude"] = None if place.longitude is None else float(place.longitude)
+    values["ouvert_au_public"] = place.open_to_public
+    values["surface_terrain"], values["surface_batie"] = place.land_area, place.built_area
+    values["code_region"] = place.department.region.code
+    values["espaces"] = [
+        {
+            "nom": space.name,
+            "type": space.kind,
+            "surface": space.surface,
+            "capacite": space.capacity,
+            "reservable": space.bookable,
+            "description": space.description,
+        }
+        for space in place.spaces.all()
+    ]
+    values["partenariats"] = [
+        {
+            **_partnership_values(partnership),
+            "en_cours": partnership.is_active(),
+            "illustratif": illustrative(partnership),
+            "fin": text(partnership.end_date) or None,
+        }
+        for partnership in place.partnerships.all()
+    ]
+    values["activites"] = [
+        {
+            "titre": activity.title,
+            "type": activity.kind,
+            "description": activity.description,
+            "debut": text(activity.starts_at) or None,
+            "fin": text(activity.ends_at) or None,
+            "recurrence": activity.recurrence,
+            "publics": list(activity.audiences),
+            "gratuit": activity.is_free,
+            "lien_inscription": activity.registration_url,
+            "provenance": activity.provenance,
+            "illustratif": illustrative(activity),
+        }
+        for activity in place.activities.all()
+    ]
+    return values
+
+
+def json_chunks(ids, absolute_url, query: str) -> Iterator[str]:
+    """One JSON document, written a place at a time."""
+    head = {
+        "licence": LICENCE,
+        "licence_url": LICENCE_URL,
+        "credits": [CREDIT],
+        "illustration": DEMO_PROVENANCE,
+        "genere_le": timezone.now().isoformat(timespec="seconds"),
+        "requete": query,
+        "nombre": len(ids),
+    }
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "lieux": ['
+    for number, place in enumerate(places(ids)):
+        yield ("," if number else "") + json.dumps(
+            place_object(place, absolute_url), ensure_ascii=False
+        )
+    yield "]}"
+
+
+# File names
+# ---------------------------------------------------------------------------------------------
+
+
+def filename(data, level: str, extension: str) -> str:
+    """« tiers-lieux[-niveau][-territoires]-AAAA-MM-JJ.ext »: what the file holds, and when."""
+    parts = ["tiers-lieux"]
+    if level != "lieux":
+        parts.append(level)
+    regions = data.getlist("region")[:3]
+    parts += sorted(Region.objects.filter(slug__in=regions).values_list("slug", flat=True))
+    codes = data.getlist("departement")[:3]
+    parts += sorted(Department.objects.filter(code__in=codes).values_list("code", flat=True))
+    parts.append(timezone.localdate().isoformat())
+    return slugify("-".join(parts)) + "." + extension

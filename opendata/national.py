@@ -1,0 +1,105 @@
+"""The directory in the national « lieux de médiation numérique » standard v1.0.2 (the Table
+Schema in data/schemas/mediation-numerique/): one row per published place whose address is known
+(the standard requires a street and a postcode), ``typologie`` = ``TIERS_LIEUX``, lists separated
+by ``|``, our directory as ``source``. What the standard asks and the directory does not know is
+left empty, never invented (the SIRET ``pivot`` is the standard's « unknown » value)."""
+
+import re
+
+from opendata.exports import places
+
+COLUMNS = [
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "typologie",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "presentation_detail",
+    "source",
+    "itinerance",
+    "structure_parente",
+    "date_maj",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+]
+SOURCE = "Annuaire des tiers-lieux"
+UNKNOWN_SIRET = "00000000000000"
+# French overseas numbers keep their own country code (the standard's pattern lists them).
+OVERSEAS_PREFIXES = {
+    "0262": "+262",
+    "0263": "+262",
+    "0269": "+262",
+    "0639": "+262",
+    "0692": "+262",
+    "0693": "+262",
+    "0590": "+590",
+    "0690": "+590",
+    "0594": "+594",
+    "0694": "+594",
+    "0596": "+596",
+    "0696": "+596",
+}
+PHONE_RE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)(\d){6,9}$")
+
+
+def international_phone(phone: str) -> str:
+    """A French number in the standard's international form, or "" when it is not one."""
+    digits = re.sub(r"[^\d+]", "", phone or "")
+    if re.fullmatch(r"0\d{9}", digits):
+        prefix = OVERSEAS_PREFIXES.get(digits[:4], "+33")
+        digits = prefix + (digits[4:] if prefix != "+33" else digits[1:])
+    return digits if PHONE_RE.match(digits) else ""
+
+
+def exportable(place) -> bool:
+    return bool(place.street and re.fullmatch(r"\d{5}", place.postcode or "") and place.commune)
+
+
+def rows(ids, absolute_url):
+    """The header, then a row per exportable place."""
+    yield COLUMNS
+    for place in places(ids):
+        if not exportable(place):
+            continue
+        values = {
+            "id": f"annuaire-tiers-lieux-{place.pk}",
+            "pivot": UNKNOWN_SIRET,
+            "nom": place.name,
+            "commune": place.commune,
+            "code_postal": place.postcode,
+            "code_insee": place.insee_code,
+            "adresse": place.street,
+            "latitude": "" if place.latitude is None else place.latitude,
+            "longitude": "" if place.longitude is None else place.longitude,
+            "typologie": "TIERS_LIEUX",
+            "telephone": international_phone(place.phone),
+            "courriels": place.email,
+            "site_web": place.website,
+            "presentation_resume": place.summary,
+            "presentation_detail": place.description,
+            "source": SOURCE,
+            "date_maj": place.updated_at.date().isoformat(),
+            "fiche_acces_libre": "",
+            "prise_rdv": "",
+        }
+        yield [values.get(column, "") for column in COLUMNS]

@@ -13,6 +13,7 @@ import datetime
 import json
 from collections.abc import Iterator
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
@@ -184,72 +185,23 @@ def csv_lines(rows, delimiter=",", bom=True) -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def place_object(place, absolute_url) -> dict:
-    values = dict(zip(DirectoryFormat.columns, place_row(place, absolute_url), strict=True))
-    values = {
-        key: value if isinstance(value, str) else text(value) for key, value in values.items()
-    }
-    values["familles"] = list(place.families)
-    values["latitude"] = None if place.latitude is None else float(place.latitude)
-    values["longitude"] = None if place.longitude is None else float(place.longitude)
-    values["ouvert_au_public"] = place.open_to_public
-    values["surface_terrain"], values["surface_batie"] = place.land_area, place.built_area
-    values["code_region"] = place.department.region.code
-    values["espaces"] = [
-        {
-            "nom": space.name,
-            "type": space.kind,
-            "surface": space.surface,
-            "capacite": space.capacity,
-            "reservable": space.bookable,
-            "description": space.description,
-        }
-        for space in place.spaces.all()
-    ]
-    values["partenariats"] = [
-        {
-            **_partnership_values(partnership),
-            "en_cours": partnership.is_active(),
-            "illustratif": illustrative(partnership),
-            "fin": text(partnership.end_date) or None,
-        }
-        for partnership in place.partnerships.all()
-    ]
-    values["activites"] = [
-        {
-            "titre": activity.title,
-            "type": activity.kind,
-            "description": activity.description,
-            "debut": text(activity.starts_at) or None,
-            "fin": text(activity.ends_at) or None,
-            "recurrence": activity.recurrence,
-            "publics": list(activity.audiences),
-            "gratuit": activity.is_free,
-            "lien_inscription": activity.registration_url,
-            "provenance": activity.provenance,
-            "illustratif": illustrative(activity),
-        }
-        for activity in place.activities.all()
-    ]
-    return values
+def json_chunks(ids, request) -> Iterator[str]:
+    """One JSON document, written a place at a time; each place as the API gives it."""
+    from opendata.serializers import PlaceSerializer
 
-
-def json_chunks(ids, absolute_url, query: str) -> Iterator[str]:
-    """One JSON document, written a place at a time."""
     head = {
         "licence": LICENCE,
         "licence_url": LICENCE_URL,
         "credits": [CREDIT],
         "illustration": DEMO_PROVENANCE,
         "genere_le": timezone.now().isoformat(timespec="seconds"),
-        "requete": query,
+        "requete": request.GET.urlencode(),
         "nombre": len(ids),
     }
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "lieux": ['
     for number, place in enumerate(places(ids)):
-        yield ("," if number else "") + json.dumps(
-            place_object(place, absolute_url), ensure_ascii=False
-        )
+        data = PlaceSerializer(place, context={"request": request}).data
+        yield ("," if number else "") + json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
     yield "]}"
 
 

@@ -49,7 +49,7 @@ def places_csv(request):
 def places_json(request):
     _filterset, ids = _selection(request)
     response = StreamingHttpResponse(
-        exports.json_chunks(ids, request.build_absolute_uri, request.GET.urlencode()),
+        exports.json_chunks(ids, request),
         content_type="application/json",
     )
     return _file(response, request, "lieux", "json")

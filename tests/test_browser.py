@@ -512,3 +512,15 @@ def test_a_moderator_reverts_a_change_restores_a_deletion_and_keeps_an_old_addre
         assert response.url == f"{session.live_url}{prefix}/lieux/atelier-restaure/"
         assert response.request.redirected_from is not None
         assert response.request.redirected_from.response().status == 301
+
+
+def test_the_api_documentation_renders_from_our_own_files(session):
+    """Swagger UI, from our static files: the schema's title and the places endpoint appear, no
+    request leaves loopback, no console error, no CSP violation (checked when the session
+    closes)."""
+    page = session.page
+    response = page.goto(session.live_url + "/api/v1/documentation/")
+    assert response.status == 200
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Annuaire des tiers-lieux")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert page.locator("text=/api/v1/lieux/").count() > 0

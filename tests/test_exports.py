@@ -46,7 +46,8 @@ def test_every_format_holds_the_places_the_list_shows(census_reader, client, que
     rows = csv_rows(client.get(f"/lieux.csv?{query}"))
     document = json.loads(body(client.get(f"/lieux.json?{query}")))
     geojson = client.get(f"/lieux.geojson?{query}").json()
-    assert len(rows) == document["nombre"] == len(document["lieux"]) == listed
+    api = client.get(f"/api/v1/lieux/?{query}").json()
+    assert len(rows) == document["nombre"] == len(document["lieux"]) == listed == api["count"]
     assert geojson["total"] == listed
     if query.startswith("region=normandie") or query == "region=normandie":
         assert {row["code_region"] for row in rows} == {"28"}
@@ -141,3 +142,47 @@ def test_list_map_and_partner_pages_link_their_downloads(census_reader, client):
     english = client.get("/en/lieux/?region=normandie").content.decode()
     assert f"Download these {count} places" in english
     assert 'href="/en/lieux.csv?region=normandie"' in english
+
+
+# The API's schema walked on the real data
+# ---------------------------------------------------------------------------------------------
+
+
+def _resolve(schema, reference):
+    for part in reference.removeprefix("#/").split("/"):
+        schema = schema[part]
+    return schema
+
+
+def _properties(schema, component):
+    if "$ref" in component:
+        component = _resolve(schema, component["$ref"])
+    return component
+
+
+def test_every_documented_endpoint_answers_as_documented(census_reader, client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    values = {
+        "/api/v1/lieux/{slug}/": {"slug": "le-wip"},
+        "/api/v1/partenaires/{slug}/": {"slug": "spip-du-calvados"},
+        "/api/v1/regions/{slug}/": {"slug": "normandie"},
+        "/api/v1/departements/{code}/": {"code": "14"},
+    }
+    for path, operations in schema["paths"].items():
+        url = path
+        for name, value in values.get(path, {}).items():
+            url = url.replace("{" + name + "}", value)
+        assert "{" not in url, f"no value for {path}"
+        response = client.get(url)
+        assert response.status_code == 200, url
+        documented = operations["get"]["responses"]["200"]["content"]["application/json"]
+        shape = _properties(schema, documented["schema"])
+        body = response.json()
+        if shape.get("type") == "array":
+            item = _properties(schema, shape["items"])
+            assert body and set(item["properties"]) == set(body[0]), url
+        else:
+            assert set(shape["properties"]) == set(body), url
+            if "results" in shape["properties"]:
+                item = _properties(schema, shape["properties"]["results"]["items"])
+                assert body["results"] and set(item["properties"]) == set(body["results"][0]), url

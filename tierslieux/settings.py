@@ -65,7 +65,40 @@ INSTALLED_APPS = [
     "places",
     "contributions",
     "opendata",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
+
+# The read-only API (opendata/api.py): JSON only, no session, problems as RFC 9457.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "opendata.api.problem_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Annuaire des tiers-lieux",
+    "DESCRIPTION": (
+        "API en lecture seule de l'annuaire des tiers-lieux : les lieux (avec les filtres et la "
+        "recherche de /lieux/), leurs espaces, partenariats publics et activités, les partenaires, "
+        "les territoires et les vocabulaires. Données sous Licence Ouverte 2.0 ; les partenariats "
+        "et activités d'illustration portent « illustratif »."
+    ),
+    "VERSION": "1.0.0",
+    "LICENSE": {
+        "name": "Licence Ouverte 2.0 (Etalab)",
+        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    },
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 MIDDLEWARE = [
     # First: a NUL byte or an overlong query string gets a 400 before anything reads it.

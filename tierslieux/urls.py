@@ -21,6 +21,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page, the admin's included.
     path("favicon.ico", lambda request: redirect(static_url("img/favicon.svg"), permanent=True)),
     path("robots.txt", robots_txt, name="robots"),
+    # The read-only JSON API (not under a language prefix: its labels carry both languages).
+    path("api/v1/", include("opendata.api_urls")),
     # Liveness (and the benchmark's floor): no database, the whole middleware stack.
     path("sante/", views.health, name="health"),
     # Readiness: the database and the cache answer (503 otherwise).

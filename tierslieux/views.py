@@ -44,7 +44,16 @@ def ready(request):
 
 
 def rate_limited(request, exception=None):
-    """django-ratelimit's answer: 429, a page that says why and when to retry."""
+    """django-ratelimit's answer: 429, a page that says why and when to retry (a problem
+    document for the API)."""
+    if request.path.startswith("/api/"):
+        from opendata.api import problem
+
+        response = problem(
+            429, "Too Many Requests", _("Trop de requêtes nouvelles : réessayez dans une minute.")
+        )
+        response["Retry-After"] = "60"
+        return response
     response = HttpResponse(
         loader.render_to_string("rate_limited.html", request=request), status=429
     )

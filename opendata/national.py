@@ -1,8 +1,13 @@
-"""The directory in the national « lieux de médiation numérique » standard v1.0.2 (the Table
-Schema in data/schemas/mediation-numerique/): one row per published place whose address is known
-(the standard requires a street and a postcode), ``typologie`` = ``TIERS_LIEUX``, lists separated
-by ``|``, our directory as ``source``. What the standard asks and the directory does not know is
-left empty, never invented (the SIRET ``pivot`` is the standard's « unknown » value)."""
+"""The directory in the national schemas.
+
+* « lieux de médiation numérique » v1.0.2 (the Table Schema in data/schemas/mediation-numerique/):
+  one row per published place whose address is known (the standard requires a street and a
+  postcode), ``typologie`` = ``TIERS_LIEUX``, lists separated by ``|``, our directory as
+  ``source``;
+* data·inclusion v1 structures (the ``data-inclusion-schema`` package's models).
+
+What a schema asks and the directory does not know is left empty, never invented (the SIRET
+``pivot`` of the first is its « unknown » value)."""
 
 import re
 
@@ -103,3 +108,46 @@ def rows(ids, absolute_url):
             "prise_rdv": "",
         }
         yield [values.get(column, "") for column in COLUMNS]
+
+
+# data·inclusion v1: structures
+# ---------------------------------------------------------------------------------------------
+
+INCLUSION_SOURCE = "annuaire-tiers-lieux"
+
+
+def _text_between(value: str, shortest: int, longest: int) -> str | None:
+    value = (value or "").strip()
+    return value if shortest <= len(value) <= longest else None
+
+
+def inclusion_structures(ids, absolute_url):
+    """Every published place as a data·inclusion v1 ``Structure`` (a dict): what the directory
+    knows, nothing invented (no SIRET, no network it was not told of). Places whose name the
+    schema refuses (under 3 or over 150 characters) are left out."""
+    for place in places(ids):
+        name = _text_between(place.name, 3, 150)
+        if name is None:
+            continue
+        yield {
+            "source": INCLUSION_SOURCE,
+            "id": f"{INCLUSION_SOURCE}--{place.pk}",
+            "nom": name,
+            "date_maj": place.updated_at.date().isoformat(),
+            "description": _text_between(place.description or place.summary, 5, 10_000),
+            "lien_source": absolute_url(place.get_absolute_url()),
+            "siret": None,
+            "commune": place.commune or None,
+            "code_postal": place.postcode if re.fullmatch(r"\d{5}", place.postcode or "") else None,
+            "code_insee": place.insee_code or None,
+            "adresse": place.street or None,
+            "complement_adresse": None,
+            "longitude": None if place.longitude is None else float(place.longitude),
+            "latitude": None if place.latitude is None else float(place.latitude),
+            "telephone": place.phone or None,
+            "courriel": place.email or None,
+            "site_web": place.website or None,
+            "horaires_accueil": None,
+            "accessibilite_lieu": None,
+            "reseaux_porteurs": None,
+        }

@@ -1,8 +1,12 @@
 """Exports of any list: ``/lieux.csv`` and ``/lieux.json`` take every parameter of ``/lieux/``
 and hold the same places (opendata.exports)."""
 
+import json
+
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
 
 from opendata import exports, national
 from places import cache
@@ -68,3 +72,33 @@ def mediation_numerique_csv(request):
     response = _file(response, request, "lieux", "csv")
     response["Content-Disposition"] = 'attachment; filename="mediation-numerique-tiers-lieux.csv"'
     return response
+
+
+@cache.cached_page
+def inclusion_structures_json(request):
+    """The places as data·inclusion v1 structures: a JSON array, streamed."""
+    _filterset, ids = _selection(request)
+
+    def chunks():
+        yield "["
+        for number, structure in enumerate(
+            national.inclusion_structures(ids, request.build_absolute_uri)
+        ):
+            yield ("," if number else "") + json.dumps(structure, ensure_ascii=False)
+        yield "]"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    response = _file(response, request, "lieux", "json")
+    response["Content-Disposition"] = 'attachment; filename="data-inclusion-structures.json"'
+    return response
+
+
+@method_decorator(cache.cached_page, name="dispatch")
+class DataView(TemplateView):
+    """What the directory publishes, under which licence, in which formats."""
+
+    template_name = "opendata/data.html"
+
+    def get_context_data(self, **kwargs):
+        base = f"{self.request.scheme}://{self.request.get_host()}"
+        return super().get_context_data(base=base, **kwargs)

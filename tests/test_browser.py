@@ -5,8 +5,11 @@ languages, and screenshots at phone and desktop widths in screenshots/ (git-igno
 
 These tests never skip: `make test` installs chromium when it is missing (see the Makefile)."""
 
+import functools
+import http.server
 import os
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -47,6 +50,9 @@ PAGES = {
     "correct": "/lieux/le-wip/corriger/",
     "partnership": "/lieux/le-wip/partenariat/",
     "closure": "/lieux/le-wip/signaler/",
+    "data": "/donnees/",
+    "integrate": "/integrer/?region=normandie&carte=1",
+    "embedded": "/embed/lieux/?region=normandie&carte=1",
 }
 
 
@@ -524,3 +530,32 @@ def test_the_api_documentation_renders_from_our_own_files(session):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Annuaire des tiers-lieux")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     assert page.locator("text=/api/v1/lieux/").count() > 0
+
+
+def test_the_embed_works_in_a_frame_of_another_origin_and_the_directory_does_not(session, tmp_path):
+    """A page served from another origin (another port of loopback) frames the embedded list
+    and, beside it, /lieux/: the first shows its places, the browser refuses the second."""
+    live_url = session.live_url
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Un site partenaire'
+        f'</title></head><body><iframe id="embedded" title="Tiers-lieux" src="{live_url}'
+        '/embed/lieux/?region=normandie"></iframe><iframe id="refused" title="Annuaire" '
+        f'src="{live_url}/lieux/"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = session.page
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        embedded = page.frame_locator("#embedded")
+        expect(embedded.locator("h1")).to_contain_text("tiers-lieux")
+        expect(embedded.get_by_role("link", name="Le Wip")).to_have_attribute("target", "_blank")
+        page.wait_for_timeout(500)
+        refused = page.frame_locator("#refused")
+        expect(refused.locator("#directory")).to_have_count(0)
+    finally:
+        server.shutdown()
+    # the browser says why it refused the second frame: expected, not an error of ours
+    session.errors[:] = [e for e in session.errors if "frame-ancestors" not in e]

@@ -52,3 +52,18 @@ def test_the_export_of_the_real_data_is_valid_against_the_national_schema(
 )
 def test_phones_take_the_standards_international_form(phone, international):
     assert international_phone(phone) == international
+
+
+def test_the_data_inclusion_export_validates_with_its_own_models(census_reader, client):
+    from data_inclusion.schema import v1
+
+    response = client.get("/donnees/data-inclusion/structures.json")
+    assert response.status_code == 200
+    structures = json.loads(b"".join(response.streaming_content))
+    for structure in structures:
+        v1.Structure.model_validate(structure)
+    listed = Place.objects.published().exclude(lifecycle="ferme").count()
+    assert listed - 5 <= len(structures) <= listed  # a name the schema refuses is left out
+    assert len({structure["id"] for structure in structures}) == len(structures)
+    wip = next(s for s in structures if s["nom"] == "Le Wip")
+    assert wip["lien_source"] == "http://testserver/lieux/le-wip/" and wip["siret"] is None

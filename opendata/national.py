@@ -4,7 +4,8 @@
   one row per published place whose address is known (the standard requires a street and a
   postcode), ``typologie`` = ``TIERS_LIEUX``, lists separated by ``|``, our directory as
   ``source``;
-* data·inclusion v1 structures (the ``data-inclusion-schema`` package's models).
+* data·inclusion v1 structures, and services for the activities that are services (the
+  ``data-inclusion-schema`` package's models; tests only).
 
 What a schema asks and the directory does not know is left empty, never invented (the SIRET
 ``pivot`` of the first is its « unknown » value)."""
@@ -12,6 +13,7 @@ What a schema asks and the directory does not know is left empty, never invented
 import re
 
 from opendata.exports import places
+from places.reference_data import DEMO_PROVENANCE
 
 COLUMNS = [
     "id",
@@ -151,3 +153,51 @@ def inclusion_structures(ids, absolute_url):
             "accessibilite_lieu": None,
             "reseaux_porteurs": None,
         }
+
+
+# data·inclusion v1: services (the activities that are services)
+# ---------------------------------------------------------------------------------------------
+
+# Activity kind → data·inclusion service type; other kinds (events, markets…) are not services.
+SERVICE_TYPES = {
+    "permanence": "information",
+    "accompagnement": "accompagnement",
+    "formation": "formation",
+}
+
+
+def inclusion_services(ids, absolute_url):
+    """Every permanence, accompaniment and training of the places as a data·inclusion v1
+    ``Service``. Illustrative demo activities are never exported: they are not services."""
+    for place in places(ids):
+        structure = f"{INCLUSION_SOURCE}--{place.pk}"
+        for activity in place.activities.all():
+            service_type = SERVICE_TYPES.get(activity.kind)
+            title = _text_between(activity.title, 3, 150)
+            if service_type is None or title is None or activity.provenance == DEMO_PROVENANCE:
+                continue
+            description = _text_between(activity.description, 5, 10_000)
+            publics = sorted(activity.audiences)  # our audiences are data·inclusion's publics
+            yield {
+                "source": INCLUSION_SOURCE,
+                "structure_id": structure,
+                "id": f"{structure}--{activity.pk}",
+                "nom": title,
+                "description": description or f"{title} — {place.name}",
+                "lien_source": absolute_url(place.get_absolute_url()),
+                "date_maj": place.updated_at.date().isoformat(),
+                "type": service_type,
+                "frais": "gratuit" if activity.is_free else "payant",
+                "publics": publics or None,
+                "commune": place.commune or None,
+                "code_postal": place.postcode
+                if re.fullmatch(r"\d{5}", place.postcode or "")
+                else None,
+                "code_insee": place.insee_code or None,
+                "adresse": place.street or None,
+                "longitude": None if place.longitude is None else float(place.longitude),
+                "latitude": None if place.latitude is None else float(place.latitude),
+                "modes_accueil": ["en-presentiel"],
+                "lien_mobilisation": activity.registration_url or None,
+                "horaires_accueil": None,
+            }

@@ -15,6 +15,11 @@ urlpatterns = [
         name="data-inclusion-structures",
     ),
     path(
+        "donnees/data-inclusion/services.json",
+        views.inclusion_services_json,
+        name="data-inclusion-services",
+    ),
+    path(
         "donnees/mediation-numerique.csv",
         views.mediation_numerique_csv,
         name="mediation-numerique",

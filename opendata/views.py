@@ -74,23 +74,37 @@ def mediation_numerique_csv(request):
     return response
 
 
-@cache.cached_page
-def inclusion_structures_json(request):
-    """The places as data·inclusion v1 structures: a JSON array, streamed."""
-    _filterset, ids = _selection(request)
+def _json_array(request, items, name: str):
+    """A JSON array of ``items`` (dicts), streamed, as a file called ``name``."""
 
     def chunks():
         yield "["
-        for number, structure in enumerate(
-            national.inclusion_structures(ids, request.build_absolute_uri)
-        ):
-            yield ("," if number else "") + json.dumps(structure, ensure_ascii=False)
+        for number, item in enumerate(items):
+            yield ("," if number else "") + json.dumps(item, ensure_ascii=False)
         yield "]"
 
-    response = StreamingHttpResponse(chunks(), content_type="application/json")
-    response = _file(response, request, "lieux", "json")
-    response["Content-Disposition"] = 'attachment; filename="data-inclusion-structures.json"'
+    response = _file(
+        StreamingHttpResponse(chunks(), content_type="application/json"), request, "lieux", "json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@cache.cached_page
+def inclusion_structures_json(request):
+    """The places as data·inclusion v1 structures."""
+    _filterset, ids = _selection(request)
+    structures = national.inclusion_structures(ids, request.build_absolute_uri)
+    return _json_array(request, structures, "data-inclusion-structures.json")
+
+
+@cache.cached_page
+def inclusion_services_json(request):
+    """The activities that are services (permanences, accompaniment, training), as
+    data·inclusion v1 services: never the illustrative ones."""
+    _filterset, ids = _selection(request)
+    services = national.inclusion_services(ids, request.build_absolute_uri)
+    return _json_array(request, services, "data-inclusion-services.json")
 
 
 @method_decorator(cache.cached_page, name="dispatch")

@@ -11,6 +11,8 @@ from frictionless import Resource, Schema, validate
 
 from opendata.national import exportable, international_phone
 from places.models import Place
+from places.reference_data import DEMO_PROVENANCE
+from tests.factories import ActivityFactory, place_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +69,25 @@ def test_the_data_inclusion_export_validates_with_its_own_models(census_reader, 
     assert len({structure["id"] for structure in structures}) == len(structures)
     wip = next(s for s in structures if s["nom"] == "Le Wip")
     assert wip["lien_source"] == "http://testserver/lieux/le-wip/" and wip["siret"] is None
+
+
+def test_services_are_the_real_permanences_accompaniments_and_trainings(client):
+    from data_inclusion.schema import v1
+
+    place = place_in("Caen", name="Atelier du port", status="published")
+    ActivityFactory(
+        place=place,
+        title="Permanence France Travail",
+        kind="permanence",
+        audiences=["demandeurs-emploi", "jeunes"],
+        provenance="Convention 2025 avec France Travail",
+    )
+    ActivityFactory(place=place, title="Concert", kind="evenement", provenance="Site du lieu")
+    ActivityFactory(place=place, title="Formation", kind="formation", provenance=DEMO_PROVENANCE)
+    response = client.get("/donnees/data-inclusion/services.json")
+    services = json.loads(b"".join(response.streaming_content))
+    assert [service["nom"] for service in services] == ["Permanence France Travail"]
+    service = v1.Service.model_validate(services[0])
+    assert service.type == v1.TypeService.INFORMATION
+    assert services[0]["structure_id"] == f"annuaire-tiers-lieux--{place.pk}"
+    assert services[0]["publics"] == ["demandeurs-emploi", "jeunes"]

@@ -76,8 +76,9 @@ def api_view(view):
             response = HttpResponseNotModified()
         else:
             response = cached(request, *args, **kwargs)
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(_first_seen(version))
+        if response.status_code in (200, 304):  # an error is not a version of the resource
+            response["ETag"] = etag
+            response["Last-Modified"] = http_date(_first_seen(version))
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
         return response

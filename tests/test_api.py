@@ -66,6 +66,7 @@ def test_errors_are_problem_details(client, url, status):
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
     assert problem["status"] == status and problem["title"] and problem["type"] == "about:blank"
+    assert "ETag" not in response  # an error is not a version to revalidate
 
 
 def test_writing_is_refused_as_a_problem(client):

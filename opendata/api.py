@@ -71,7 +71,7 @@ def api_view(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        version = cache.data_version()
+        version = request.data_version = cache.data_version()  # the page cache reuses it
         etag = f'W/"{version}-{cache.release()}-{translation.get_language()}"'
         if request.method in ("GET", "HEAD") and etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()

@@ -13,6 +13,7 @@ What a schema asks and the directory does not know is left empty, never invented
 import re
 
 from opendata.exports import places
+from places.models import POSTCODE_RE
 from places.reference_data import DEMO_PROVENANCE
 
 COLUMNS = [
@@ -79,7 +80,7 @@ def international_phone(phone: str) -> str:
 
 
 def exportable(place) -> bool:
-    return bool(place.street and re.fullmatch(r"\d{5}", place.postcode or "") and place.commune)
+    return bool(place.street and _has_postcode(place) and place.commune)
 
 
 def rows(ids, absolute_url):
@@ -123,6 +124,22 @@ def _text_between(value: str, shortest: int, longest: int) -> str | None:
     return value if shortest <= len(value) <= longest else None
 
 
+def _has_postcode(place) -> bool:
+    return re.fullmatch(POSTCODE_RE, place.postcode or "") is not None
+
+
+def _inclusion_address(place) -> dict:
+    """Where a structure or a service is, as data·inclusion v1 says it."""
+    return {
+        "commune": place.commune or None,
+        "code_postal": place.postcode if _has_postcode(place) else None,
+        "code_insee": place.insee_code or None,
+        "adresse": place.street or None,
+        "longitude": None if place.longitude is None else float(place.longitude),
+        "latitude": None if place.latitude is None else float(place.latitude),
+    }
+
+
 def inclusion_structures(ids, absolute_url):
     """Every published place as a data·inclusion v1 ``Structure`` (a dict): what the directory
     knows, nothing invented (no SIRET, no network it was not told of). Places whose name the
@@ -139,13 +156,8 @@ def inclusion_structures(ids, absolute_url):
             "description": _text_between(place.description or place.summary, 5, 10_000),
             "lien_source": absolute_url(place.get_absolute_url()),
             "siret": None,
-            "commune": place.commune or None,
-            "code_postal": place.postcode if re.fullmatch(r"\d{5}", place.postcode or "") else None,
-            "code_insee": place.insee_code or None,
-            "adresse": place.street or None,
+            **_inclusion_address(place),
             "complement_adresse": None,
-            "longitude": None if place.longitude is None else float(place.longitude),
-            "latitude": None if place.latitude is None else float(place.latitude),
             "telephone": place.phone or None,
             "courriel": place.email or None,
             "site_web": place.website or None,
@@ -189,14 +201,7 @@ def inclusion_services(ids, absolute_url):
                 "type": service_type,
                 "frais": "gratuit" if activity.is_free else "payant",
                 "publics": publics or None,
-                "commune": place.commune or None,
-                "code_postal": place.postcode
-                if re.fullmatch(r"\d{5}", place.postcode or "")
-                else None,
-                "code_insee": place.insee_code or None,
-                "adresse": place.street or None,
-                "longitude": None if place.longitude is None else float(place.longitude),
-                "latitude": None if place.latitude is None else float(place.latitude),
+                **_inclusion_address(place),
                 "modes_accueil": ["en-presentiel"],
                 "lien_mobilisation": activity.registration_url or None,
                 "horaires_accueil": None,

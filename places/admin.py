@@ -30,7 +30,7 @@ from simple_history.utils import bulk_update_with_history
 
 from places import duplicates, exchange, search
 from places.forms import PhotoForm
-from places.history import Source, deleted_parts, deleted_places, restore_place
+from places.history import Source, count_deleted_parts, deleted_places, restore_place
 from places.importing import stored_value
 from places.models import (
     STALE_AFTER_DAYS,
@@ -708,8 +708,7 @@ class PlaceAdmin(HistoryAdmin):
         if not self.has_delete_permission(request):
             raise PermissionDenied
         deletions = list(deleted_places()[:200])
-        for deletion in deletions:
-            deletion.parts = len(list(deleted_parts(deletion)))
+        count_deleted_parts(deletions)
         return TemplateResponse(
             request,
             "admin/places/place/deleted.html",

@@ -181,7 +181,8 @@ def cached_page(view):
 
 
 def _serve(view, request, *args, **kwargs):
-    request.data_version = data_version()
+    if not hasattr(request, "data_version"):  # a wrapper may have read it already (the API)
+        request.data_version = data_version()
     cache_key = key("response", request.data_version, *page_key_parts(request))
     stored = cache.get(cache_key)
     if stored is not None:

@@ -25,6 +25,9 @@ from places.models import FormerSlug, Merge, NotDuplicate, Partnership, Place
 DISTANCE_M = 300
 NAME_SIMILARITY = 0.45
 SHARED_SITE_MAX = 3
+# What does not tell two websites apart (scheme, "www.", trailing slashes): one pattern for
+# PostgreSQL's regexp_replace and Python's re.sub.
+SITE_NOISE = r"^https?://(www[.])?|/+$"
 # Beyond this, a shared name and website are a network's branches more often than a duplicate.
 BRANCHES_APART_M = 5_000
 # Degrees of latitude per cell (about DISTANCE_M); longitude cells are wider (up to 55° N).
@@ -37,7 +40,7 @@ WITH p AS (
            latitude::float8 AS lat, longitude::float8 AS lon,
            floor(latitude::float8 / %(cell_lat)s)::int AS cy,
            floor(longitude::float8 / %(cell_lon)s)::int AS cx,
-           nullif(regexp_replace(lower(website), '^https?://(www[.])?|/+$', '', 'g'), '') AS site
+           nullif(regexp_replace(lower(website), %(site_noise)s, '', 'g'), '') AS site
       FROM {place}
 ),
 sites AS (
@@ -123,6 +126,7 @@ def find_pairs(limit: int | None = None) -> list[Pair]:
         "cell_lon": CELL_LON,
         "similarity": NAME_SIMILARITY,
         "shared_site_max": SHARED_SITE_MAX,
+        "site_noise": SITE_NOISE,
     }
     with connection.cursor() as cursor:
         cursor.execute(PAIRS_SQL.format(**tables), params)
@@ -155,7 +159,7 @@ SELECT DISTINCT ON (c.key) c.key, p.id
         AND p.longitude BETWEEN c.lon - %(cell_lon)s AND c.lon + %(cell_lon)s
         AND similarity(lower(unaccent(p.name)), lower(unaccent(c.name))) >= %(similarity)s)
     OR (c.site <> ''
-        AND regexp_replace(lower(p.website), '^https?://(www[.])?|/+$', '', 'g') = c.site)
+        AND regexp_replace(lower(p.website), %(site_noise)s, '', 'g') = c.site)
  ORDER BY c.key, similarity(lower(unaccent(p.name)), lower(unaccent(c.name))) DESC, p.id
 """
 
@@ -189,12 +193,11 @@ def probable_matches(candidates: dict) -> dict:
         "departments": [row.department_id for row in rows],
         "lats": [number(row.latitude) for row in rows],
         "lons": [number(row.longitude) for row in rows],
-        "sites": [
-            re.sub(r"^https?://(www[.])?|/+$", "", (row.website or "").lower()) for row in rows
-        ],
+        "sites": [re.sub(SITE_NOISE, "", (row.website or "").lower()) for row in rows],
         "cell_lat": CELL_LAT,
         "cell_lon": CELL_LON,
         "similarity": NAME_SIMILARITY,
+        "site_noise": SITE_NOISE,
     }
     with connection.cursor() as cursor:
         cursor.execute(MATCH_SQL.format(place=Place._meta.db_table), params)

@@ -28,6 +28,7 @@ from places.history import Source, recording
 from places.importing import (
     department_of_commune_code,
     department_of_postcode,
+    shown,
     stored_value,
     update_imported,
 )
@@ -497,7 +498,7 @@ def _plan_row(file_format: Format, row: dict, fields: dict, place, result: Row):
     before = {key: getattr(place, Place._meta.get_field(key).attname) for key in fields}
     changed, result.kept = update_imported(place, fields)
     result.changes = [
-        (str(Place._meta.get_field(key).verbose_name), _text(before[key]), _text(fields[key]))
+        (str(Place._meta.get_field(key).verbose_name), shown(before[key]), shown(fields[key]))
         for key in changed
     ]
     result.place, result.fate = place, ("changed" if changed else "unchanged")
@@ -508,12 +509,6 @@ def _source_date(row: dict):
         return date_or_none(row.get("date_maj", "") or row.get("source_date", ""), "date")
     except RowRefused:
         return None
-
-
-def _text(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(value)
-    return "" if value is None else str(value)
 
 
 def _invalid(fields: dict) -> str | None:

@@ -103,19 +103,44 @@ def deleted_places():
     )
 
 
-def deleted_parts(deletion):
-    """The deleted versions of a place's parts that went with it (its cascade)."""
+def _window(deletion) -> tuple:
+    return deletion.history_date - CASCADE_WINDOW, deletion.history_date + CASCADE_WINDOW
+
+
+def _deleted_versions(model, place_ids):
+    """The deletion versions of ``model`` rows (a part of a place) that are still gone."""
+    return (
+        model.history.filter(place_id__in=place_ids, history_type="-")
+        .exclude(id__in=model.objects.values("pk"))
+        .order_by("history_date")
+    )
+
+
+def _part_models():
     from places.models import Place
 
-    window = (deletion.history_date - CASCADE_WINDOW, deletion.history_date + CASCADE_WINDOW)
-    for name in PARTS:
-        model = Place._meta.get_field(name).related_model
-        live = model.objects.values("pk")
-        yield from (
-            model.history.filter(place_id=deletion.id, history_type="-", history_date__range=window)
-            .exclude(id__in=live)
-            .order_by("history_date")
+    return [Place._meta.get_field(name).related_model for name in PARTS]
+
+
+def deleted_parts(deletion):
+    """The deleted versions of a place's parts that went with it (its cascade)."""
+    for model in _part_models():
+        yield from _deleted_versions(model, [deletion.id]).filter(
+            history_date__range=_window(deletion)
         )
+
+
+def count_deleted_parts(deletions):
+    """Set ``parts`` on each deletion: how many parts went with it. One query per kind of part,
+    whatever the number of deletions."""
+    dates = {}
+    for model in _part_models():
+        versions = _deleted_versions(model, [d.id for d in deletions])
+        for place_id, date in versions.values_list("place_id", "history_date"):
+            dates.setdefault(place_id, []).append(date)
+    for deletion in deletions:
+        start, end = _window(deletion)
+        deletion.parts = sum(start <= date <= end for date in dates.get(deletion.id, []))
 
 
 @transaction.atomic

@@ -388,7 +388,7 @@ def update_imported(place, fields: dict) -> tuple[list[str], list[tuple[str, str
         if by_a_person:
             if new != current:
                 label = str(Place._meta.get_field(key).verbose_name)
-                kept.append((label, _shown(current), _shown(new)))
+                kept.append((label, shown(current), shown(new)))
             continue
         remembered[key] = new
         if new != current:
@@ -402,7 +402,8 @@ def _blank(value) -> bool:
     return value in (None, "", [])
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
+    """A field's value as a report says it."""
     if isinstance(value, list):
         return ", ".join(value)
     return "" if value is None else str(value)

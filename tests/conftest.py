@@ -1,3 +1,4 @@
+import html
 import io
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from places import facets
 from places.facets import CLOSED, Figures
 from places.filters import PlaceFilter
 from places.models import Place
+from tests.factories import UserFactory
 
 CENSUS = Path(__file__).resolve().parent.parent / "data" / "cget-tiers-lieux-2019.csv"
 
@@ -53,6 +55,27 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def moderator(client):
+    """The test client signed in as a Modérateur (``client.user``)."""
+    client.user = UserFactory(username="moderatrice", group="Modérateurs")
+    client.force_login(client.user)
+    return client
+
+
+@pytest.fixture
+def editor(client):
+    """The test client signed in as an Éditeur (``client.user``)."""
+    client.user = UserFactory(username="editeur", group="Éditeurs")
+    client.force_login(client.user)
+    return client
+
+
+def text_of(response) -> str:
+    """A response's text as a person reads it (entities such as &#x27; decoded)."""
+    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

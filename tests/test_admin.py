@@ -18,7 +18,6 @@ from tests.factories import (
     PartnershipFactory,
     PlaceFactory,
     SpaceFactory,
-    UserFactory,
     place_in,
 )
 from tests.test_photos import image_bytes
@@ -26,18 +25,6 @@ from tests.test_photos import image_bytes
 pytestmark = pytest.mark.django_db
 
 INLINES = ["spaces", "partnerships", "activities", "photos"]
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(UserFactory(username="editrice", group="Éditeurs"))
-    return client
-
-
-@pytest.fixture
-def moderator(client):
-    client.force_login(UserFactory(username="moderateur", group="Modérateurs"))
-    return client
 
 
 def change_url(place):

@@ -2,7 +2,6 @@
 own CSV, previewed row by row, applied only when confirmed, all or nothing."""
 
 import csv
-import html
 import io
 from datetime import date
 from decimal import Decimal
@@ -23,6 +22,7 @@ from places.models import (
     PublicationStatus,
     condition_holds,
 )
+from tests.conftest import text_of
 from tests.factories import UserFactory, place_in
 from tests.test_admin import change_url, edit_form_data
 
@@ -35,14 +35,6 @@ EXAMPLE = (
     / "mediation-numerique"
     / "exemple-valide.csv"
 )
-
-
-@pytest.fixture
-def moderator(client):
-    user = UserFactory(username="moderatrice", group="Modérateurs")
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def mediation_file(*changes: dict, example_first: bool = True) -> bytes:
@@ -78,10 +70,6 @@ def upload(client, data: bytes, name="lieux.csv", **fields):
     )
 
 
-def page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
 def test_a_mediation_file_is_previewed_row_by_row_and_imported_only_when_confirmed(moderator):
     Commune.objects.create(
         insee="51454",
@@ -105,7 +93,7 @@ def test_a_mediation_file_is_previewed_row_by_row_and_imported_only_when_confirm
         "refused",
         "refused",
     ]
-    text = page(preview)
+    text = text_of(preview)
     assert "pas un tiers-lieu : la typologie ne contient pas TIERS_LIEUX" in text
     assert "nom du lieu vide" in text
     assert "aucun département déterminable" in text
@@ -156,7 +144,7 @@ def test_a_mediation_file_is_previewed_row_by_row_and_imported_only_when_confirm
 def test_a_bad_file_is_refused_and_changes_nothing(moderator, content, message):
     response = upload(moderator, content)
     assert response.status_code == 200
-    assert message in page(response)
+    assert message in text_of(response)
     assert ImportFile.objects.count() == 0 and Place.objects.count() == 0
 
 
@@ -234,7 +222,7 @@ def test_the_directorys_own_csv_round_trips_and_respects_a_persons_change(census
     assert by_slug["le-wip"].kept == [
         ("site web", "https://www.le-wip.com", "https://autre.example.org")
     ]
-    assert "site web garde « https://www.le-wip.com »" in page(preview)
+    assert "site web garde « https://www.le-wip.com »" in text_of(preview)
     moderator.post(location)
     wip.refresh_from_db()
     other.refresh_from_db()
@@ -312,5 +300,5 @@ def test_a_file_over_the_row_limit_is_refused(moderator):
     rows = [{"nom": f"Lieu {n}"} for n in range(exchange.MAX_ROWS)]
     response = upload(moderator, mediation_file(*rows))
     assert response.status_code == 200
-    assert "Plus de 1000 lignes : découpez le fichier." in page(response)
+    assert "Plus de 1000 lignes : découpez le fichier." in text_of(response)
     assert ImportFile.objects.count() == 0

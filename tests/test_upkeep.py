@@ -4,7 +4,6 @@ imports that leave a person's correction alone."""
 
 import csv
 import datetime
-import html
 import io
 
 import pytest
@@ -26,7 +25,7 @@ from places.models import (
     Place,
     Space,
 )
-from tests.conftest import CENSUS, assert_counts_match_sql
+from tests.conftest import CENSUS, assert_counts_match_sql, text_of
 from tests.factories import (
     ActivityFactory,
     PartnershipFactory,
@@ -39,24 +38,6 @@ from tests.test_admin import change_url, edit_form_data
 from tests.test_photos import image_bytes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def moderator(client):
-    user = UserFactory(username="moderatrice", group="Modérateurs")
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def editor(client):
-    client.force_login(UserFactory(username="editeur", group="Éditeurs"))
-    return client
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def census_with_row(tmp_path, source_id: str, **changes) -> bytes:
@@ -90,7 +71,7 @@ def test_a_moderator_sees_the_diff_of_le_wips_summary_and_reverts_it(census, mod
     assert wip.summary == "Un résumé changé par erreur."
 
     history = moderator.get(reverse("admin:places_place_history", args=[wip.pk]))
-    text = page(history)
+    text = text_of(history)
     assert "Résumé" in text and before in text and "Un résumé changé par erreur." in text
     assert "moderatrice" in text and "administration" in text
     latest = wip.history.first()
@@ -100,7 +81,7 @@ def test_a_moderator_sees_the_diff_of_le_wips_summary_and_reverts_it(census, mod
     previous = wip.history.all()[1]
     url = reverse("admin:places_place_simple_history", args=[wip.pk, previous.history_id])
     form = moderator.get(url)
-    assert form.status_code == 200 and before in page(form)
+    assert form.status_code == 200 and before in text_of(form)
     response = moderator.post(url, edit_form_data(wip, summary=previous.summary))
     assert response.status_code == 302
     wip.refresh_from_db()
@@ -165,7 +146,7 @@ def test_a_deleted_place_is_restored_with_its_parts(moderator, client):
     assert not Space.objects.filter(place_id=pk).exists()
 
     listing = moderator.get(reverse("admin:places_place_deleted"))
-    assert "Atelier du Plateau" in page(listing)
+    assert "Atelier du Plateau" in text_of(listing)
     deletion = Place.history.get(id=pk, history_type="-")
     response = moderator.post(reverse("admin:places_place_restore", args=[deletion.history_id]))
     assert response.status_code == 302
@@ -178,7 +159,7 @@ def test_a_deleted_place_is_restored_with_its_parts(moderator, client):
     assert place.photos.get().alt_text == "La halle"
     assert place.history.first().history_source == Source.RESTORE
     assert client.get(place.get_absolute_url()).status_code == 200
-    listing = page(moderator.get(reverse("admin:places_place_deleted")))
+    listing = text_of(moderator.get(reverse("admin:places_place_deleted")))
     assert "Restaurer Atelier du Plateau" not in listing
 
 
@@ -216,7 +197,7 @@ def test_merging_hotel_pasteur_keeps_both_records_data_and_redirects(census, mod
     assert (kept.website, other.website) == ("", "http://www.hotelpasteur.fr")
     SpaceFactory(place=other, name="Salle commune")
     url = reverse("admin:places_place_merge", args=sorted([kept.pk, other.pk]))
-    assert "Hôtel Pasteur" in page(moderator.get(url))
+    assert "Hôtel Pasteur" in text_of(moderator.get(url))
     response = moderator.post(url, {"kept": str(kept.pk), "merge": "1"})
     assert response.status_code == 302
 
@@ -233,7 +214,7 @@ def test_merging_hotel_pasteur_keeps_both_records_data_and_redirects(census, mod
     listing = client.get("/lieux/", {"q": "hotel pasteur"})
     assert listing.context["paginator"].count == 1
     # the merged record's history moved with it
-    history = page(moderator.get(reverse("admin:places_place_history", args=[kept.pk])))
+    history = text_of(moderator.get(reverse("admin:places_place_history", args=[kept.pk])))
     assert "Fiche fusionnée ici : L'Hôtel Pasteur" in history
     # the pair is no longer proposed
     assert not any({p.first.pk, p.second.pk} == {kept.pk, other.pk} for p in find_pairs())
@@ -260,7 +241,7 @@ def test_not_a_duplicate_silences_the_pair(moderator):
     first = place_in("Rennes", name="Hôtel Pasteur", latitude=48.1146, longitude=-1.6755)
     second = place_in("Rennes", name="L'Hôtel Pasteur", latitude=48.1147, longitude=-1.6754)
     assert [{p.first.pk, p.second.pk} for p in find_pairs()] == [{first.pk, second.pk}]
-    listing = page(moderator.get(reverse("admin:places_place_duplicates")))
+    listing = text_of(moderator.get(reverse("admin:places_place_duplicates")))
     assert "Hôtel Pasteur" in listing and "à 13 m l'un de l'autre" in listing
     url = reverse("admin:places_place_merge", args=[first.pk, second.pk])
     moderator.post(url, {"not_duplicate": "1"})
@@ -318,7 +299,7 @@ def test_an_import_keeps_le_wips_website_changed_by_staff_and_reports_it(
     assert "site web garde « https://www.le-wip.com »" in report.as_text()
     assert wip.history.first().history_source == Source.IMPORT
     # the admin says where each imported field's value comes from
-    text = page(moderator.get(change_url(wip)))
+    text = text_of(moderator.get(change_url(wip)))
     assert "modifié depuis par une personne" in text
 
     versions = Place.history.count()
@@ -403,9 +384,9 @@ def test_place_pages_say_how_fresh_their_information_is(client, language, never,
     place = place_in("Caen", name="Atelier", status="published")
     with translation.override(language):
         url = place.get_absolute_url()
-    assert never in page(client.get(url))
+    assert never in text_of(client.get(url))
     Place.objects.filter(pk=place.pk).update(last_verified=datetime.date(2026, 3, 3))
-    text = page(client.get(url))
+    text = text_of(client.get(url))
     assert verified in text and "2026" in text
 
 
@@ -426,12 +407,12 @@ def test_closed_places_are_left_out_unless_asked_for(client):
     assert [p.pk for p in listing.context["places"]] == [open_place.pk]
     flag = next(f for f in listing.context["facets"] if f.name == "fermes")
     assert flag.options[0].count == 1
-    assert "Inclure les lieux fermés" in page(listing)
+    assert "Inclure les lieux fermés" in text_of(listing)
 
     both = client.get("/lieux/", {"fermes": "1"})
     assert {p.pk for p in both.context["places"]} == {open_place.pk, closed.pk}
     assert both.context["paginator"].count == 2
-    assert "fermé" in page(both)
+    assert "fermé" in text_of(both)
     by_name = client.get("/lieux/", {"fermes": "1", "tri": "nom"})
     assert by_name.context["paginator"].count == 2
     assert client.get("/lieux/", {"tri": "nom"}).context["paginator"].count == 1
@@ -439,7 +420,7 @@ def test_closed_places_are_left_out_unless_asked_for(client):
     assert_counts_match_sql("fermes=1", hidden=True)
     assert_counts_match_sql("famille=fablab", hidden=True)
 
-    detail = page(client.get(closed.get_absolute_url()))
+    detail = text_of(client.get(closed.get_absolute_url()))
     assert "Ce lieu a fermé le 30 juin 2025." in detail
     assert closed.pk not in [p.pk for p in client.get("/").context["latest"]]
 
@@ -453,7 +434,7 @@ def test_partnerships_show_ended_and_upcoming_states(client):
         end_date=today - datetime.timedelta(days=1),
     )
     PartnershipFactory(place=place, start_date=today + datetime.timedelta(days=30))
-    text = page(client.get(place.get_absolute_url()))
+    text = text_of(client.get(place.get_absolute_url()))
     assert "terminé" in text and "à venir" in text
     assert "en cours" not in text
     assert Partnership.objects.active().count() == 0

@@ -439,7 +439,9 @@ class ImportForm(forms.Form):
 @admin.register(Place)
 class PlaceAdmin(HistoryAdmin):
     form = PlaceAdminForm
-    change_list_template = "admin/places/place/change_list.html"
+    # not admin/places/place/change_list.html, which every admin site (the bench's stock peer)
+    # would pick up, with links to views only this one has
+    change_list_template = "admin/places/place/place_change_list.html"
     formfield_overrides = HTTPS_URLS
     list_display = [
         "name",

@@ -33,3 +33,16 @@ def test_the_corpus_is_varied_distinct_and_answered(client, census_reader):
         assert client.get(request.path).status_code == 200, request.path
     # reproducible: the same seed and data give the same corpus
     assert corpus.generate(database_url(), 300) == requests
+
+
+@pytest.mark.django_db
+def test_the_stock_admin_peer_lists_and_searches(admin_client, settings):
+    """The benchmark's peer (bench.urls) renders the stock changelist, not the directory's own
+    (whose links exist on the directory's admin site only)."""
+    from tests.factories import PlaceFactory
+
+    settings.ROOT_URLCONF = "bench.urls"
+    PlaceFactory(name="Zorglubium du port")
+    response = admin_client.get("/bench-admin/places/place/", {"q": "zorglubium"})
+    assert response.status_code == 200
+    assert "Zorglubium du port" in response.content.decode()

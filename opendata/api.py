@@ -14,7 +14,7 @@ import time
 from functools import wraps
 
 from django import forms
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import HttpResponseNotModified, JsonResponse
 from django.urls import reverse
 from django.utils import translation
@@ -36,7 +36,7 @@ from rest_framework.views import APIView, exception_handler
 
 from opendata import serializers
 from places import cache
-from places.facets import Figures
+from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
     ActivityKind,
@@ -152,12 +152,30 @@ class Pages(PageNumberPagination):
         return paginated
 
 
+class DirectoryPages(Pages):
+    """The places' pages as the directory's (places.views.DirectoryPaginator): counted with the
+    facet bitmaps, each page's ids from the words' ranked list or one indexed query, then the
+    page's records read by id. A common word costs what it costs on /lieux/, not a count and an
+    offset over tens of thousands of rows."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        def paginator(_queryset, per_page):
+            return DirectoryPaginator(request.figures, per_page, rows=view.get_queryset())
+
+        self.django_paginator_class = paginator
+        return super().paginate_queryset(queryset, request, view)
+
+
 class DirectoryFilter(BaseFilterBackend):
-    """The directory's FilterSet: the parameters of /lieux/, the same places, the same order."""
+    """The directory's FilterSet: the parameters of /lieux/, the same places, the same order.
+    Its figures (count, page ids, what was ignored) are the directory's (places.facets)."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset = PlaceFilter(request.query_params, queryset=queryset)
-        request.ignored = Figures(filterset).ignored
+        filterset = PlaceFilter(request.query_params, queryset=Place.objects.published())
+        figures = request.figures = Figures(
+            filterset, version=getattr(request, "data_version", None)
+        )
+        request.ignored = figures.ignored
         return filterset.qs
 
     def get_schema_operation_parameters(self, view):
@@ -192,18 +210,10 @@ class PlaceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.PlaceSerializer
     lookup_field = "slug"
     filter_backends = [DirectoryFilter]
-    pagination_class = Pages
+    pagination_class = DirectoryPages
 
     def get_queryset(self):
-        return (
-            Place.objects.published()
-            .select_related("department__region")
-            .prefetch_related(
-                "spaces",
-                Prefetch("partnerships", queryset=Partnership.objects.select_related("partner")),
-                "activities",
-            )
-        )
+        return Place.objects.published().with_parts()
 
     def get_object(self):
         # a closed place keeps its address here as on its page

@@ -14,13 +14,12 @@ import json
 from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
-from places.exchange import DirectoryFormat, place_row
+from places.exchange import DirectoryFormat, page_urls, place_row
 from places.importing import CREDIT
-from places.models import Department, Partnership, Place, Region
+from places.models import Department, Place, Region
 from places.reference_data import DEMO_PROVENANCE
 
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
@@ -60,16 +59,7 @@ def places(ids: list[int]) -> Iterator[Place]:
     """The places of ``ids``, in that order, with their parts, read ``CHUNK`` at a time."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        rows = (
-            Place.objects.filter(pk__in=chunk)
-            .select_related("department__region")
-            .prefetch_related(
-                "spaces",
-                Prefetch("partnerships", queryset=Partnership.objects.select_related("partner")),
-                "activities",
-            )
-            .in_bulk()
-        )
+        rows = Place.objects.filter(pk__in=chunk).with_parts().in_bulk()
         yield from (rows[pk] for pk in chunk if pk in rows)
 
 
@@ -95,13 +85,14 @@ def text(value) -> str:
 
 def place_rows(ids, absolute_url):
     yield PLACE_COLUMNS
+    page_url = page_urls(absolute_url)
     for place in places(ids):
         yield [
-            *place_row(place, absolute_url),
+            *place_row(place, page_url),
             place.department.region.code,
-            "|".join(f"{space.name} ({space.kind})" for space in place.spaces.all()),
-            "|".join(_partnership_summary(p) for p in place.partnerships.all()),
-            "|".join(f"{activity.title} ({activity.kind})" for activity in place.activities.all()),
+            "|".join(f"{space.name} ({space.kind})" for space in place.space_list),
+            "|".join(_partnership_summary(p) for p in place.partnership_list),
+            "|".join(f"{activity.title} ({activity.kind})" for activity in place.activity_list),
         ]
 
 
@@ -113,11 +104,11 @@ def _partnership_summary(partnership) -> str:
     return summary + (" [illustratif]" if illustrative(partnership) else "")
 
 
-def _place_key(place, absolute_url) -> list:
+def _place_key(place, page_url) -> list:
     return [
         place.slug,
         place.name,
-        absolute_url(place.get_absolute_url()),
+        page_url(place),
         place.department.code,
         place.department.region.code,
     ]
@@ -125,9 +116,10 @@ def _place_key(place, absolute_url) -> list:
 
 def space_rows(ids, absolute_url):
     yield SPACE_COLUMNS
+    page_url = page_urls(absolute_url)
     for place in places(ids):
-        key = _place_key(place, absolute_url)
-        for space in place.spaces.all():
+        key = _place_key(place, page_url)
+        for space in place.space_list:
             yield [
                 *key,
                 space.name,
@@ -141,9 +133,10 @@ def space_rows(ids, absolute_url):
 
 def partnership_rows(ids, absolute_url):
     yield PARTNERSHIP_COLUMNS
+    page_url = page_urls(absolute_url)
     for place in places(ids):
-        key = _place_key(place, absolute_url)
-        for partnership in place.partnerships.all():
+        key = _place_key(place, page_url)
+        for partnership in place.partnership_list:
             yield [*key, *_partnership_values(partnership).values()]
 
 
@@ -199,8 +192,11 @@ def json_chunks(ids, request) -> Iterator[str]:
         "nombre": len(ids),
     }
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "lieux": ['
+    # one serializer for every place: building one per place (its fields copied) cost more than
+    # the representation itself
+    serializer = PlaceSerializer(context={"request": request})
     for number, place in enumerate(places(ids)):
-        data = PlaceSerializer(place, context={"request": request}).data
+        data = serializer.to_representation(place)
         yield ("," if number else "") + json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
     yield "]}"
 

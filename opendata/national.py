@@ -13,6 +13,7 @@ What a schema asks and the directory does not know is left empty, never invented
 import re
 
 from opendata.exports import places
+from places.exchange import page_urls
 from places.models import POSTCODE_RE
 from places.reference_data import DEMO_PROVENANCE
 
@@ -144,6 +145,7 @@ def inclusion_structures(ids, absolute_url):
     """Every published place as a data·inclusion v1 ``Structure`` (a dict): what the directory
     knows, nothing invented (no SIRET, no network it was not told of). Places whose name the
     schema refuses (under 3 or over 150 characters) are left out."""
+    page_url = page_urls(absolute_url)
     for place in places(ids):
         name = _text_between(place.name, 3, 150)
         if name is None:
@@ -154,7 +156,7 @@ def inclusion_structures(ids, absolute_url):
             "nom": name,
             "date_maj": place.updated_at.date().isoformat(),
             "description": _text_between(place.description or place.summary, 5, 10_000),
-            "lien_source": absolute_url(place.get_absolute_url()),
+            "lien_source": page_url(place),
             "siret": None,
             **_inclusion_address(place),
             "complement_adresse": None,
@@ -181,9 +183,10 @@ SERVICE_TYPES = {
 def inclusion_services(ids, absolute_url):
     """Every permanence, accompaniment and training of the places as a data·inclusion v1
     ``Service``. Illustrative demo activities are never exported: they are not services."""
+    page_url = page_urls(absolute_url)
     for place in places(ids):
         structure = f"{INCLUSION_SOURCE}--{place.pk}"
-        for activity in place.activities.all():
+        for activity in place.activity_list:
             service_type = SERVICE_TYPES.get(activity.kind)
             title = _text_between(activity.title, 3, 150)
             if service_type is None or title is None or activity.provenance == DEMO_PROVENANCE:
@@ -196,7 +199,7 @@ def inclusion_services(ids, absolute_url):
                 "id": f"{structure}--{activity.pk}",
                 "nom": title,
                 "description": description or f"{title} — {place.name}",
-                "lien_source": absolute_url(place.get_absolute_url()),
+                "lien_source": page_url(place),
                 "date_maj": place.updated_at.date().isoformat(),
                 "type": service_type,
                 "frais": "gratuit" if activity.is_free else "payant",

@@ -116,9 +116,9 @@ class PlaceSerializer(serializers.Serializer):
     source_licence = serializers.CharField()
     verifie_le = serializers.DateField(source="last_verified", allow_null=True)
     url = serializers.SerializerMethodField()
-    espaces = SpaceSerializer(source="spaces", many=True)
-    partenariats = PartnershipSerializer(source="partnerships", many=True)
-    activites = ActivitySerializer(source="activities", many=True)
+    espaces = SpaceSerializer(source="space_list", many=True)
+    partenariats = PartnershipSerializer(source="partnership_list", many=True)
+    activites = ActivitySerializer(source="activity_list", many=True)
 
     def get_url(self, place) -> str:
         return absolute(self, place.get_absolute_url())

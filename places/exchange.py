@@ -593,13 +593,22 @@ def apply(import_file, user=None) -> Plan:
 def export_rows(places, absolute_url):
     """The header, then one row per place, in the directory's own format."""
     yield DirectoryFormat.columns
+    page_url = page_urls(absolute_url)
     for place in places.select_related("department__region"):
-        yield place_row(place, absolute_url)
+        yield place_row(place, page_url)
 
 
-def place_row(place, absolute_url) -> list:
-    """One place in the directory's own format (``DirectoryFormat.columns``); ``absolute_url``
-    makes its page's address absolute."""
+def page_urls(absolute_url):
+    """place → the absolute address of its page (``absolute_url`` makes a path absolute), the
+    URL pattern reversed once: a ``reverse()`` per place was a sixth of an export's time."""
+    marker = "slug-of-the-place"
+    head, tail = absolute_url(Place(slug=marker).get_absolute_url()).split(marker)
+    return lambda place: head + place.slug + tail
+
+
+def place_row(place, page_url) -> list:
+    """One place in the directory's own format (``DirectoryFormat.columns``); ``page_url`` gives
+    its page's absolute address (``page_urls``)."""
     return [
         place.slug,
         place.name,
@@ -631,5 +640,5 @@ def place_row(place, absolute_url) -> list:
         place.source_licence,
         place.department.region.name,
         place.last_verified or "",
-        absolute_url(place.get_absolute_url()),
+        page_url(place),
     ]

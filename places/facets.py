@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -555,3 +556,26 @@ class Figures:
         if self.form.cleaned_data.get("tri") == "pertinence" and not query:
             ignored.append((str(_("Trier par")), str(_("la pertinence suppose une recherche."))))
         return ignored
+
+
+class DirectoryPaginator(Paginator):
+    """Pages of the directory's results: the count and each page's ids from ``figures``, then
+    the page's ``rows`` (a queryset of places: the cards of /lieux/, the API's whole records)
+    fetched by id. A late page costs what the first does."""
+
+    def __init__(self, figures: Figures, per_page: int, rows):
+        super().__init__(figures.filterset.queryset, per_page)
+        self.figures = figures
+        self.rows = rows
+
+    @cached_property
+    def count(self):
+        return self.figures.total
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = self.figures.page_ids(bottom, top)
+        rows = {place.pk: place for place in self.rows.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)

@@ -4,7 +4,6 @@ go through places.filters.PlaceFilter, so one query string means the same thing 
 import datetime
 import json
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,7 +16,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from places import cache, communes, search
-from places.facets import Figures
+from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
     Activity,
@@ -44,32 +43,6 @@ CARD_FIELDS = [
     "department__name",
     "department__region__name",
 ]
-
-
-class DirectoryPaginator(Paginator):
-    """Pages of the directory: the count and each page's ids come from the cached figures
-    (places.facets), then the page's rows, with their search snippet, are fetched by id."""
-
-    def __init__(self, figures, per_page):
-        super().__init__(figures.filterset.queryset, per_page)
-        self.figures = figures
-
-    @cached_property
-    def count(self):
-        return self.figures.total
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        ids = self.figures.page_ids(bottom, top)
-        filterset = self.figures.filterset
-        # what a card shows (includes/place_card.html): never the search columns
-        rows = self.object_list.filter(pk__in=ids).only(*CARD_FIELDS)
-        if filterset.search_query:
-            rows = search.with_snippet(rows, filterset.search_plan)
-        rows = {place.pk: place for place in rows}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 @method_decorator(cache.cached_page, name="dispatch")
@@ -160,7 +133,11 @@ class PlaceListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Page numbers that are not numbers, or out of range, show the first or last page and
         say so, rather than an error."""
-        paginator = DirectoryPaginator(self.figures, page_size)
+        # what a card shows (includes/place_card.html): never the search columns
+        cards = self.filterset.queryset.only(*CARD_FIELDS)
+        if self.filterset.search_query:
+            cards = search.with_snippet(cards, self.filterset.search_plan)
+        paginator = DirectoryPaginator(self.figures, page_size, rows=cards)
         asked = self.request.GET.get(self.page_kwarg, "1")
         try:
             number = min(max(int(asked), 1), paginator.num_pages)

@@ -121,8 +121,10 @@ def test_unknown_filter_values_are_ignored_as_on_the_page(census_reader, client)
 
 
 def test_queries_do_not_grow_with_the_places(census_reader, client):
+    # a département and its région (both with partnerships: a part with no row in the chunk
+    # is not asked for its own parts, the partners)
     counts = []
-    for query in ("departement=14", "region=bretagne"):
+    for query in ("departement=14", "region=normandie"):
         with CaptureQueriesContext(connection) as queries:
             rows = csv_rows(client.get(f"/lieux.csv?{query}"))
         counts.append(len(queries))

@@ -20,6 +20,8 @@ replace the generated part of docs/performance.md. Run as ``python -m bench``.
 
 import argparse
 import concurrent.futures
+import csv
+import io
 import json
 import math
 import os
@@ -82,6 +84,8 @@ SCENARIOS = [
         "/lieux/?q=" + quote(LONG_QUERY),
         "worst",
     ),
+    ("api", "API: list of places (JSON)", "/api/v1/lieux/", "page"),
+    ("api_search", "API: search + filter", "/api/v1/lieux/?q=fablab&region=bretagne", "page"),
     ("peer_common", "Peer: stock admin, common word", STOCK_ADMIN + "?q=coworking", "peer"),
     ("peer_rare", "Peer: stock admin, rare word", STOCK_ADMIN + "?q=colombelles", "peer"),
     ("peer_typo", "Peer: stock admin, typo", STOCK_ADMIN + "?q=montpelier", "peer"),
@@ -89,10 +93,19 @@ SCENARIOS = [
 WORKERS = (os.cpu_count() or 1) * 2 + 1
 PEER_OF = {"search_common": "peer_common", "search_rare": "peer_rare", "search_typo": "peer_typo"}
 PAGE_TARGETS = ("list", "list_filters", "place")  # p50 ≤ 8 × floor
+API_TARGETS = ("api", "api_search")  # p50 ≤ 10 × floor
 # The varied scenario: distinct requests on one connection, another set on 8; the peer searches
 # the words of the first set's searches (a sample: the stock admin takes about a second each at
 # 100,000 places).
 VARIED_ONE, VARIED_MANY, PEER_SAMPLE = 400, 1000, 60
+# The API asked the first set's questions (its list takes every parameter of /lieux/).
+API_SAMPLE = 200
+# Whole files of every place, streamed (never cached): (key, label, path).
+EXPORTS = [
+    ("csv", "CSV, a row per place", "/lieux.csv"),
+    ("csv_partnerships", "CSV, a row per partnership", "/lieux.csv?niveau=partenariats"),
+    ("json", "JSON, nested", "/lieux.json"),
+]
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
@@ -434,6 +447,13 @@ class Bench:
                 c=self.connections, **results["many"]
             )
         )
+        self._clear_cache(keep=("facet-index",))
+        results["api"] = self._each_once(
+            [r.path.replace("/lieux/", "/api/v1/lieux/", 1) for r in one[:API_SAMPLE]], 1
+        )
+        self.log(
+            "  API, the same questions: p50 {p50:.0f} ms, max {max:.0f} ms".format(**results["api"])
+        )
         words = [r.words for r in one if r.words and r.kind in ("word", "typo", "common")]
         words = list(dict.fromkeys(words))[:PEER_SAMPLE]
         self._clear_cache(keep=("facet-index",))  # uncached again
@@ -473,6 +493,38 @@ class Bench:
         )
         return result
 
+    def _exports(self, size: int) -> dict:
+        """Each whole file of every place, once, read as it streams: the first byte, the
+        places per second, the rows (checked against the number of places) and the workers'
+        memory after it."""
+        results = {}
+        for key, _label, path in EXPORTS:
+            started = time.perf_counter()
+            with urllib.request.urlopen(self.base + path, timeout=120) as response:
+                first = response.read(1)
+                first_ms = (time.perf_counter() - started) * 1000
+                body = first + response.read()
+            seconds = time.perf_counter() - started
+            if key == "json":
+                rows = len(json.loads(body)["lieux"])
+            else:
+                rows = sum(1 for _row in csv.reader(io.StringIO(body.decode("utf-8-sig")))) - 1
+            if key != "csv_partnerships" and rows != size:
+                raise BenchError(f"{path} : {rows} lignes pour {size} lieux")
+            results[key] = {
+                "first_ms": first_ms,
+                "seconds": seconds,
+                "rows": rows,
+                "places_per_s": size / seconds,
+                "mb": len(body) / 1e6,
+                "rss": max(self._worker_rss_mb()),
+            }
+            self.log(
+                f"  {key:16} first byte {first_ms:5.0f} ms, {seconds:5.1f} s, "
+                f"{size / seconds:6.0f} places/s, {rows} rows, RSS {results[key]['rss']:.0f} MB"
+            )
+        return results
+
     @staticmethod
     def _gunzip(body: bytes) -> bytes:
         import gzip
@@ -487,6 +539,7 @@ class Bench:
             cached = self._cached(size, cookie)
             varied = self._varied(cookie)
             sitemap = self._sitemap()
+            exports = self._exports(size)
             rss = self._worker_rss_mb()
         finally:
             self._stop_gunicorn()
@@ -508,6 +561,7 @@ class Bench:
             "results": cached,
             "varied": varied,
             "sitemap": sitemap,
+            "exports": exports,
             "rss": rss,
             "relevance_misses": misses,
             "designs": designs,
@@ -581,6 +635,7 @@ class Bench:
                 (f"Directory, {self.connections} connections", varied["many"]),
                 ("Search, the same words (1 connection)", varied["search"]),
                 ("Peer: stock admin, the same words (1 connection)", varied["peer"]),
+                (f"API, the first {API_SAMPLE} questions (1 connection)", varied["api"]),
                 ("Sitemap pages (1 connection)", sitemap),
             ]
             for label, result in rows:
@@ -588,6 +643,20 @@ class Bench:
                     f"| {label} | {result['count']} | {result['p50']:.0f} | {result['p95']:.0f} "
                     f"| {result['p99']:.0f} | {result['max']:.0f} | "
                     f"{result.get('rps', 0):.0f} | {result['errors']} |"
+                )
+            lines += [
+                "",
+                "Whole files of every place, streamed (never cached), each read once:",
+                "",
+                "| file | rows | MB | first byte ms | seconds | places/s | worker RSS after, MB |",
+                "|---|---:|---:|---:|---:|---:|---:|",
+            ]
+            for key, label, path in EXPORTS:
+                result = run["exports"][key]
+                lines.append(
+                    f"| {label} (`{path}`) | {result['rows']} | {result['mb']:.1f} | "
+                    f"{result['first_ms']:.0f} | {result['seconds']:.1f} | "
+                    f"{result['places_per_s']:.0f} | {result['rss']:.0f} |"
                 )
             designs = run["designs"]
             lines += [
@@ -667,6 +736,31 @@ class Bench:
                 f"varied search at {n}: {ratio:.0f}× faster (p50) than the stock admin (≥ 10)",
             )
         )
+        exports = large["exports"]
+        csv_export = exports["csv"]
+        checks.append(
+            (
+                csv_export["places_per_s"] >= 5000,
+                f"CSV of every place at {n}: {csv_export['places_per_s']:.0f} places/s (≥ 5 000)",
+            )
+        )
+        for key, _label, _path in EXPORTS:
+            result = exports[key]
+            checks.append(
+                (
+                    result["first_ms"] <= 500 and result["rss"] <= 200,
+                    f"{key} export at {n}: first byte in {result['first_ms']:.0f} ms (≤ 500), "
+                    f"worker RSS {result['rss']:.0f} MB (≤ 200)",
+                )
+            )
+        api = large["varied"]["api"]
+        checks.append(
+            (
+                api["p50"] <= 50 and api["p95"] <= 150 and api["max"] <= 500,
+                f"API uncached at {n}, 1 connection: p50 {api['p50']:.0f} ms (≤ 50), p95 "
+                f"{api['p95']:.0f} ms (≤ 150), slowest {api['max']:.0f} ms (≤ 500)",
+            )
+        )
         ratio = one["p95"] / small["varied"]["one"]["p95"]
         checks.append((ratio <= 2, f"varied p95 {n} ÷ {sizes[0]}: {ratio:.1f} (≤ 2)"))
         for size in sizes:
@@ -686,6 +780,11 @@ class Bench:
                 ratio = results[key]["p50"] / floor
                 checks.append(
                     (ratio <= 8, f"cached {key} p50 at {size}: {ratio:.1f}× the floor (≤ 8)")
+                )
+            for key in API_TARGETS:
+                ratio = results[key]["p50"] / floor
+                checks.append(
+                    (ratio <= 10, f"cached {key} p50 at {size}: {ratio:.1f}× the floor (≤ 10)")
                 )
         for key, _label, _path, kind in SCENARIOS:
             if kind in ("floor", "peer"):

@@ -180,7 +180,7 @@ def csv_lines(rows, delimiter=",", bom=True) -> Iterator[str]:
 
 def json_chunks(ids, request) -> Iterator[str]:
     """One JSON document, written a place at a time; each place as the API gives it."""
-    from opendata.serializers import PlaceSerializer
+    from opendata.serializers import PlaceSerializer, compiled
 
     head = {
         "licence": LICENCE,
@@ -192,11 +192,10 @@ def json_chunks(ids, request) -> Iterator[str]:
         "nombre": len(ids),
     }
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "lieux": ['
-    # one serializer for every place: building one per place (its fields copied) cost more than
-    # the representation itself
-    serializer = PlaceSerializer(context={"request": request})
+    page_url = page_urls(request.build_absolute_uri)
+    represent = compiled(PlaceSerializer(context={"request": request, "page_url": page_url}))
     for number, place in enumerate(places(ids)):
-        data = serializer.to_representation(place)
+        data = represent(place)
         yield ("," if number else "") + json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
     yield "]}"
 

@@ -2,6 +2,8 @@
 vocabularies' keys as values (their labels: /api/v1/vocabulaires/), absolute URLs, and the
 provenance of every partnership and activity (``illustratif`` for demo data)."""
 
+from operator import attrgetter
+
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -121,7 +123,8 @@ class PlaceSerializer(serializers.Serializer):
     activites = ActivitySerializer(source="activity_list", many=True)
 
     def get_url(self, place) -> str:
-        return absolute(self, place.get_absolute_url())
+        page_url = self.context.get("page_url")  # a whole file: the pattern reversed once
+        return page_url(place) if page_url else absolute(self, place.get_absolute_url())
 
 
 class TerritorySerializer(serializers.Serializer):
@@ -149,3 +152,28 @@ class LabelSerializer(serializers.Serializer):
     cle = serializers.CharField()
     fr = serializers.CharField()
     en = serializers.CharField()
+
+
+def compiled(serializer: serializers.Serializer):
+    """``serializer``'s representation of an object as one plain function: the same keys and
+    values as ``serializer.to_representation`` for records whose attributes all exist (ours),
+    at a fraction of the cost (DRF walks each source path with checks made for any object).
+    For the exports of every place, where the serializer's own overhead was half of the time."""
+    steps = []
+    for name, field in serializer.fields.items():
+        if isinstance(field, serializers.SerializerMethodField):
+            steps.append((name, getattr(serializer, field.method_name), None))
+        elif isinstance(field, serializers.ListSerializer):
+            child, items = compiled(field.child), attrgetter(".".join(field.source_attrs))
+            steps.append((name, lambda obj, c=child, i=items: [c(item) for item in i(obj)], None))
+        else:
+            steps.append((name, attrgetter(".".join(field.source_attrs)), field.to_representation))
+
+    def represent(obj) -> dict:
+        data = {}
+        for name, get, convert in steps:
+            value = get(obj)
+            data[name] = value if convert is None or value is None else convert(value)
+        return data
+
+    return represent

@@ -83,6 +83,15 @@ def test_the_json_nests_parts_and_names_the_licence(census_reader, client):
     assert isinstance(partnership["en_cours"], bool)
 
 
+def test_a_place_in_the_json_file_is_the_place_of_the_api(census_reader, client):
+    # the file represents each place with the API's serializer, compiled for speed
+    # (opendata.serializers.compiled): the same keys, the same values
+    document = json.loads(body(client.get("/lieux.json?departement=14")))
+    wip = next(place for place in document["lieux"] if place["slug"] == "le-wip")
+    assert wip["activites"] and wip["partenariats"] and wip["espaces"]
+    assert wip == client.get("/api/v1/lieux/le-wip/").json()
+
+
 def test_one_row_per_space_or_per_partnership(census_reader, client):
     spaces = csv_rows(client.get("/lieux.csv?niveau=espaces"))
     assert len(spaces) == Space.objects.filter(place__status="published").count()

@@ -118,6 +118,9 @@ class PlaceSerializer(serializers.Serializer):
     source_licence = serializers.CharField()
     verifie_le = serializers.DateField(source="last_verified", allow_null=True)
     url = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField(
+        help_text="distance à la commune de « pres » (à vol d'oiseau) ; null sans « pres »"
+    )
     espaces = SpaceSerializer(source="space_list", many=True)
     partenariats = PartnershipSerializer(source="partnership_list", many=True)
     activites = ActivitySerializer(source="activity_list", many=True)
@@ -125,6 +128,10 @@ class PlaceSerializer(serializers.Serializer):
     def get_url(self, place) -> str:
         page_url = self.context.get("page_url")  # a whole file: the pattern reversed once
         return page_url(place) if page_url else absolute(self, place.get_absolute_url())
+
+    def get_distance_km(self, place) -> float | None:
+        distance = getattr(place, "distance_km", None)
+        return None if distance is None else round(distance, 2)
 
 
 class TerritorySerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pyroaring import BitMap
 
-from places import cache, search
+from places import cache, near, search
 from places.models import (
     Activity,
     Department,
@@ -72,6 +72,8 @@ PARTNERSHIP_FACETS = ("partenariat", "partenaire", "niveau", "partenariat_actif"
 # one with the audience "" (it exists, whatever its audiences).
 ACTIVITY_FACETS = ("activite", "public")
 GROUPS = (PARTNERSHIP_FACETS, ACTIVITY_FACETS)
+# Near a commune (places.near): not counted, a set of places like the words'.
+NEAR = ("pres", "rayon")
 
 
 @dataclass
@@ -403,10 +405,33 @@ class Figures:
         )
         return array.array("I", stored)
 
-    def _counter(self, words: bool) -> FacetCounter:
+    @cached_property
+    def near(self) -> array.array | None:
+        """Every published place within the radius of the commune, nearest first (None: no
+        commune). Kept per data version, centre and radius, whatever the other filters."""
+        origin = self.filterset.origin
+        if origin is None:
+            return None
+        radius = self.filterset.radius
+        stored = cache.get_or_compute(
+            "near",
+            self.data_version,
+            (origin.latitude, origin.longitude, radius),
+            lambda: near.ids_by_distance(origin, radius).tobytes(),
+        )
+        return array.array("I", stored)
+
+    def _counter(self, words: bool, located: bool = True) -> FacetCounter:
+        """The bitmaps' view of the results, the words' and the commune's places included when
+        ``words`` and ``located`` (and there are words, a commune)."""
         data = self.valid_data(with_fixed=True)
         selected = {name: data.getlist(name) for name in FACETS}
-        matching = BitMap(self.ranked) if words and self.ranked is not None else None
+        matching = None
+        if words and self.ranked is not None:
+            matching = BitMap(self.ranked)
+        if located and self.near is not None:
+            nearby = BitMap(self.near)
+            matching = nearby if matching is None else matching & nearby
         return FacetCounter(current_index(self.data_version), selected, matching)
 
     @cached_property
@@ -426,12 +451,13 @@ class Figures:
         the filters in SQL (cached; measured: sorting among the result's ids, which the bitmaps
         know, was no faster)."""
         sort = self.filterset.sort
-        if self.ranked is not None and sort == "pertinence":
-            # from the cached ranked list: cheaper than a cache round trip of its own
+        ordered = {"pertinence": self.ranked, "distance": self.near}.get(sort)
+        if ordered is not None:
+            # from the cached ranked (or nearest-first) list: cheaper than a cache round trip
             kept = self.counter.result
-            if len(kept) == len(self.ranked):  # no filter narrows the words' results
-                return self.ranked[bottom:top].tolist()
-            return list(itertools.islice((pk for pk in self.ranked if pk in kept), bottom, top))
+            if len(kept) == len(ordered):  # no other filter narrows the list
+                return ordered[bottom:top].tolist()
+            return list(itertools.islice((pk for pk in ordered if pk in kept), bottom, top))
 
         return cache.get_or_compute(
             "page",
@@ -442,6 +468,16 @@ class Figures:
 
     def without_coordinates(self) -> int:
         counter = self.counter
+        return counter.total - counter.result.intersection_cardinality(
+            counter.index.with_coordinates
+        )
+
+    def unlocated(self) -> int:
+        """Near a commune: the places meeting every other criterion that have no coordinates
+        (so no distance), left out of the results."""
+        if self.near is None:
+            return 0
+        counter = self._counter(words=True, located=False)
         return counter.total - counter.result.intersection_cardinality(
             counter.index.with_coordinates
         )
@@ -487,12 +523,20 @@ class Figures:
         chips = []
         data = self.valid_data()
         labels = {name: dict(self.choices(name)) for name in FACETS if data.getlist(name)}
-        for name in ["q", *FACETS]:
+        for name in ["q", *NEAR, *FACETS]:
+            if name == "rayon" and not self.filterset.origin:
+                continue  # a radius alone selects nothing
             for value in data.getlist(name):
                 remaining = data.copy()
                 remaining.setlist(name, [v for v in data.getlist(name) if v != value])
+                if name == "pres":  # the radius goes with its commune
+                    remaining.pop("rayon", None)
                 if name == "q":
                     value_label = value
+                elif name == "pres":
+                    value_label = str(self.filterset.origin)
+                elif name == "rayon":
+                    value_label = _("%(km)s km") % {"km": value}
                 elif name in FLAGS:
                     value_label = str(_("oui"))
                 else:
@@ -508,8 +552,12 @@ class Figures:
         for chip in self.chips():
             if chip.name in {name for _label, name, _count in suggestions}:
                 continue
+            if chip.name == "rayon":
+                continue
             if chip.name == "q":
                 count = self._counter(words=False).total
+            elif chip.name == "pres":
+                count = self._counter(words=True, located=False).total
             else:
                 count = self.counter.total_without(chip.name)
             if count:
@@ -553,8 +601,24 @@ class Figures:
                     % {"words": search.MAX_WORDS, "chars": search.MAX_QUERY_CHARS},
                 )
             )
-        if self.form.cleaned_data.get("tri") == "pertinence" and not query:
+        sort = self.form.cleaned_data.get("tri")
+        if sort == "pertinence" and not query:
             ignored.append((str(_("Trier par")), str(_("la pertinence suppose une recherche."))))
+        if not self.filterset.origin and "pres" not in self.form.errors:
+            if sort == "distance":
+                ignored.append(
+                    (
+                        str(_("Trier par")),
+                        str(_("la distance suppose une commune (« Près de la commune »).")),
+                    )
+                )
+            if self.form.cleaned_data.get("rayon"):
+                ignored.append(
+                    (
+                        str(self.form.fields["rayon"].label),
+                        str(_("un rayon suppose une commune (« Près de la commune »).")),
+                    )
+                )
         return ignored
 
 

@@ -6,7 +6,8 @@ Several values of one parameter combine with OR, different parameters with AND. 
 partnerships (kind, partner, partner level, active today) hold for one and the same partnership;
 conditions on activities (kind, audience) for one and the same activity. A parameter with an
 unknown value is ignored, and the form's errors say which and why. Closed places are left out
-unless ``fermes=1`` brings them back.
+unless ``fermes=1`` brings them back. ``pres`` and ``rayon`` keep the places within a distance
+of a commune (places.near), nearest first unless another sort is asked for.
 """
 
 from functools import cached_property
@@ -17,7 +18,7 @@ from django.db.models import Exists, F, OuterRef
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from places import search
+from places import near, search
 from places.facets import ACTIVITY_FACETS, PARTNERSHIP_FACETS
 from places.models import (
     Activity,
@@ -37,12 +38,14 @@ from places.models import (
 )
 
 SORTS = [
+    ("distance", _("Distance")),
     ("pertinence", _("Pertinence")),
     ("nom", _("Nom")),
     ("recent", _("Mis à jour récemment")),
     ("surface", _("Surface bâtie")),
 ]
 SORT_ORDER = {
+    "distance": ["distance_km", "name", "pk"],
     "pertinence": search.RELEVANCE_ORDER,
     "nom": ["name", "commune", "pk"],
     "recent": ["-updated_at", "pk"],
@@ -72,6 +75,31 @@ def checkboxes(label, choices, method):
     return django_filters.MultipleChoiceFilter(
         widget=forms.CheckboxSelectMultiple, label=label, choices=choices, method=method
     )
+
+
+class CommuneField(forms.CharField):
+    """A commune (INSEE code, postcode, « Nom (code postal) » or name) → where distances are
+    measured from (``places.near.Origin``)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        commune = near.find_commune(value)
+        if commune is None:
+            raise forms.ValidationError(
+                _("commune inconnue « %(value)s »."), params={"value": value[:60]}
+            )
+        origin = near.origin(commune)
+        if origin is None:
+            raise forms.ValidationError(
+                _("la position de %(commune)s n'est pas connue."), params={"commune": commune}
+            )
+        return origin
+
+
+class CommuneFilter(django_filters.Filter):
+    field_class = CommuneField
 
 
 class SortFilter(django_filters.ChoiceFilter):
@@ -121,6 +149,14 @@ class PlaceFilter(django_filters.FilterSet):
     public = checkboxes(_("Public"), Audience.choices, "filter_activities")
     espace = checkboxes(_("Type d'espace"), SpaceKind.choices, "filter_spaces")
     ouvert = FlagFilter(label=_("Ouvert au public"), method="filter_open")
+    pres = CommuneFilter(label=_("Près de la commune"), method="filter_near")
+    rayon = django_filters.TypedChoiceFilter(
+        label=_("Dans un rayon de"),
+        choices=[(str(km), _("%(km)d km") % {"km": km}) for km in near.RADII],
+        coerce=int,
+        empty_value=None,
+        method="filter_near",
+    )
     # Closed places are left out unless asked for (filter_queryset).
     fermes = FlagFilter(label=_("Inclure les lieux fermés"), method="filter_closed")
     tri = SortFilter(label=_("Trier par"))
@@ -149,7 +185,13 @@ class PlaceFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         if not value or name != next(n for n in PARTNERSHIP_FACETS if data.get(n)):
             return queryset
-        partnerships = Partnership.objects.filter(place=OuterRef("pk"))
+        partnerships = self.partnership_conditions(Partnership.objects.filter(place=OuterRef("pk")))
+        return queryset.filter(Exists(partnerships))
+
+    def partnership_conditions(self, partnerships):
+        """``partnerships`` narrowed to those meeting the query's partnership conditions (kind,
+        partner, partner level, active today): the partnerships a list of places is about."""
+        data = self.form.cleaned_data
         if data.get("partenariat"):
             partnerships = partnerships.filter(kind__in=data["partenariat"])
         if data.get("partenaire"):
@@ -158,7 +200,7 @@ class PlaceFilter(django_filters.FilterSet):
             partnerships = partnerships.filter(partner__level__in=data["niveau"])
         if data.get("partenariat_actif"):
             partnerships = partnerships.active()
-        return queryset.filter(Exists(partnerships))
+        return partnerships
 
     def filter_activities(self, queryset, name, value):
         """Every activity condition at once, on one and the same activity."""
@@ -174,6 +216,21 @@ class PlaceFilter(django_filters.FilterSet):
 
     def filter_spaces(self, queryset, name, value):
         return queryset.filter(Exists(Space.objects.filter(place=OuterRef("pk"), kind__in=value)))
+
+    def filter_near(self, queryset, name, value):
+        """Within the radius (20 km unless said) of the commune, with ``distance_km``; applied
+        once, for ``pres`` (a radius alone means nothing)."""
+        if name != "pres":
+            return queryset
+        return near.within(queryset, value, self.radius)
+
+    @property
+    def origin(self) -> near.Origin | None:
+        return self.form.cleaned_data.get("pres")
+
+    @property
+    def radius(self) -> int:
+        return self.form.cleaned_data.get("rayon") or near.DEFAULT_RADIUS
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(open_to_public=True)
@@ -208,25 +265,39 @@ class PlaceFilter(django_filters.FilterSet):
         return SORT_ORDER[self.sort]
 
     @property
+    def default_sort(self) -> str:
+        """Distance near a commune, else relevance when words are searched, else name."""
+        if self.origin:
+            return "distance"
+        return "pertinence" if self.search_query else "nom"
+
+    def possible_sorts(self) -> set[str]:
+        """Distance needs a commune, relevance words."""
+        return {
+            value
+            for value, _label in SORTS
+            if (value != "distance" or self.origin) and (value != "pertinence" or self.search_query)
+        }
+
+    @property
     def sort(self) -> str:
-        """The sort in effect: relevance by default when words are searched, else name."""
+        """The sort in effect: the one asked for when it is possible, else the default."""
         sort = self.form.cleaned_data.get("tri")
-        if self.search_query:
-            return sort or "pertinence"
-        return "nom" if sort in (None, "", "pertinence") else sort
+        return sort if sort in self.possible_sorts() else self.default_sort
 
     def sort_options(self) -> list[tuple[str, str, bool]]:
-        """(value, label, selected) for the sort menu. The default sort (relevance with a search,
-        name without) is the empty value, so that a new search is ranked by relevance even
-        when the menu was left on its default."""
-        default = "pertinence" if self.search_query else "nom"
+        """(value, label, selected) for the sort menu. The default sort (distance near a
+        commune, relevance with a search, name otherwise) is the empty value, so that a new
+        search is ranked by relevance even when the menu was left on its default."""
+        default = self.default_sort
         asked = self.form.cleaned_data.get("tri") or ""
         if asked == default:
             asked = ""
+        possible = self.possible_sorts()
         options = [
             ("" if value == default else value, str(label))
             for value, label in SORTS
-            if value != "pertinence" or self.search_query
+            if value in possible
         ]
         if asked not in {key for key, _ in options}:
             asked = ""

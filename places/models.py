@@ -606,6 +606,8 @@ class Place(ConstraintMessages):
             models.Index(fields=["-updated_at"], name="place_updated_idx"),
             models.Index(fields=["lifecycle"], name="place_lifecycle_idx"),
             models.Index(fields=["postcode"], name="place_postcode_idx"),
+            # near a commune: the bounding box before any distance (places.near)
+            models.Index(fields=["latitude", "longitude"], name="place_coordinates_idx"),
             GinIndex(fields=["families"], name="place_families_gin"),
             GinIndex(fields=["search_vector"], name="place_search_vector_gin"),
         ]

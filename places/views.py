@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache, communes, search
+from places import cache, communes, near, search
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -42,6 +42,8 @@ CARD_FIELDS = [
     "summary",
     "department__name",
     "department__region__name",
+    "latitude",
+    "longitude",
 ]
 
 
@@ -151,6 +153,10 @@ class PlaceListView(FilterView):
                 "asked": asked[:20],
                 "shown": page.number,
             }
+        origin = self.filterset.origin
+        if origin is not None:  # each card says how far it is
+            for place in page.object_list:
+                place.distance_km = origin.distance_km(place.latitude, place.longitude)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -170,14 +176,19 @@ class PlaceListView(FilterView):
             sort_options=filterset.sort_options(),
             list_url=reverse("places:list"),
             map_query=figures.query(),
+            origin=filterset.origin,
+            radius=filterset.radius,
+            radii=near.RADII,
+            unlocated=figures.unlocated(),
         )
         if self.preset_values:
             context["partnership_total"] = cache.get_or_compute(
                 "partnerships",
                 figures.data_version,
                 figures.cache_parts(),
-                lambda: Partnership.objects.filter(
-                    place__in=filterset.qs.order_by().values("pk")
+                # the partnerships the page is about: on /partenariats/tig/, the TIG ones
+                lambda: filterset.partnership_conditions(
+                    Partnership.objects.filter(place__in=filterset.qs.order_by().values("pk"))
                 ).count(),
             )
         return context

@@ -42,6 +42,7 @@ AXE_OPTIONS = {
 PAGES = {
     "home": "/",
     "directory": "/lieux/?region=normandie",
+    "near": "/lieux/?pres=14118&rayon=10",
     "place": "/lieux/le-wip/",
     "partner": "/partenaires/spip-du-calvados/",
     "map": "/carte/?region=normandie",
@@ -238,9 +239,44 @@ def test_the_map_shows_the_matching_places(session):
     assert page.locator(".leaflet-tile-loaded").count() > 0  # tiles from loopback
 
 
+@pytest.fixture(scope="module")
+def caen(committed_census, django_db_blocker):
+    """Caen in the communes, with its town centre (as data/communes-2026.csv gives it)."""
+    from places.models import Commune, Department
+
+    with django_db_blocker.unblock():
+        Commune.objects.update_or_create(
+            insee="14118",
+            defaults={
+                "name": "Caen",
+                "search_name": "caen",
+                "department_code": "14",
+                "department": Department.objects.get(code="14"),
+                "postcodes": ["14000"],
+                "population": 109400,
+                "latitude": "49.185850",
+                "longitude": "-0.359120",
+            },
+        )
+    yield
+    with django_db_blocker.unblock():
+        Commune.objects.filter(insee="14118").delete()
+
+
+def test_near_a_commune_typed_then_a_radius_chosen(session, caen):
+    page = session.page
+    session.goto("/lieux/")
+    page.locator("#id_pres").fill("Caen")
+    page.locator("#id_rayon").select_option("10")
+    page.wait_for_url(re.compile(r"rayon=10"))
+    expect(page.locator("#near")).to_contain_text("Lieux à moins de 10 km de Caen (14)")
+    expect(page.locator(".card", has_text="Le Wip")).to_contain_text("à 3,8 km")
+    expect(page.locator("#id_pres")).to_have_value("Caen")
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_axe_finds_no_violation_and_screenshots(browser, live_url, language, name):
+def test_axe_finds_no_violation_and_screenshots(browser, live_url, caen, language, name):
     SCREENSHOTS.mkdir(exist_ok=True)
     path = ("/en" if language == "en" else "") + PAGES[name]
     for width, height in [(320, 640), (1280, 900)]:

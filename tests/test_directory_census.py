@@ -38,6 +38,11 @@ def test_tig_partnership_page(client, census_reader):
     )
     assert expected and set(result_names(response)) == expected
     assert "Le Wip" in expected
+    # the page counts the TIG partnerships, not every partnership of those places
+    tig = Partnership.objects.filter(kind="tig", place__status="published").count()
+    others = Partnership.objects.filter(place__partnerships__kind="tig").exclude(kind="tig")
+    assert others.exists()
+    assert response.context["partnership_total"] == tig
 
 
 @pytest.mark.parametrize("query", ["colombeles", "le wip"])

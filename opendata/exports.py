@@ -52,6 +52,13 @@ PARTNERSHIP_COLUMNS = [
     "description",
     "provenance",
     "illustratif",
+    "postes_tig",
+    "mineurs_acceptes",
+    "taches",
+    "encadrement",
+    "publics_recus",
+    "programme",
+    "contact_service",
 ]
 
 
@@ -152,6 +159,13 @@ def _partnership_values(partnership) -> dict:
         "description": partnership.description,
         "provenance": partnership.provenance,
         "illustratif": yes_no(illustrative(partnership)),
+        "postes_tig": text(partnership.posts),
+        "mineurs_acceptes": yes_no(partnership.minors_accepted),
+        "taches": partnership.tasks,
+        "encadrement": partnership.supervision,
+        "publics_recus": "|".join(partnership.audiences_received),
+        "programme": partnership.programme,
+        "contact_service": partnership.service_contact,
     }
 
 

@@ -48,6 +48,18 @@ class PartnershipSerializer(serializers.Serializer):
     description = serializers.CharField()
     provenance = serializers.CharField()
     illustratif = serializers.SerializerMethodField()
+    # TIG partnerships
+    postes_tig = serializers.IntegerField(source="posts", allow_null=True)
+    mineurs_acceptes = serializers.BooleanField(source="minors_accepted", allow_null=True)
+    taches = serializers.CharField(source="tasks")
+    encadrement = serializers.CharField(source="supervision")
+    # insertion partnerships
+    publics_recus = serializers.ListField(
+        source="audiences_received", child=serializers.CharField()
+    )
+    programme = serializers.CharField()
+    # both: a service's address, never a person's
+    contact_service = serializers.CharField(source="service_contact")
 
     def get_en_cours(self, partnership) -> bool:
         return partnership.is_active()

@@ -333,6 +333,7 @@ class PartnershipInline(admin.TabularInline):
     extra = 0
     fields = ["partner", "kind", "start_date", "end_date", "description", "provenance"]
     autocomplete_fields = ["partner"]
+    show_change_link = True  # the TIG and insertion details are on the partnership's own form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "partner":
@@ -1006,6 +1007,36 @@ class PartnerAdmin(HistoryAdmin):
 
 @admin.register(Partnership)
 class PartnershipAdmin(HistoryAdmin):
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "place",
+                    "partner",
+                    "kind",
+                    ("start_date", "end_date"),
+                    "description",
+                    "provenance",
+                ]
+            },
+        ),
+        (
+            _("Travail d'intérêt général (TIG)"),
+            {
+                "fields": [("posts", "minors_accepted"), "tasks", "supervision"],
+                "description": _("Pour un partenariat TIG : ce qu'un SPIP doit savoir."),
+            },
+        ),
+        (
+            _("Insertion"),
+            {
+                "fields": ["audiences_received", "programme"],
+                "description": _("Pour un partenariat d'insertion."),
+            },
+        ),
+        (_("Contact"), {"fields": ["service_contact"]}),
+    ]
     list_display = ["place", "partner", "kind", "start_date", "end_date", "is_active"]
     list_filter = ["kind", "partner__level", ActiveTodayFilter, "place__department__region"]
     list_select_related = ["place", "partner"]

@@ -18,7 +18,7 @@ from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from places.history import tracked
@@ -904,6 +904,39 @@ class PartnershipQuerySet(models.QuerySet):
         )
 
 
+class InsertionProgramme(models.TextChoices):
+    """The public programmes an insertion partnership belongs to."""
+
+    PLIE = "plie", _("PLIE (plan local pour l'insertion et l'emploi)")
+    IAE = "iae", _("Insertion par l'activité économique (IAE)")
+    CEJ = "cej", _("Contrat d'engagement jeune (CEJ)")
+    RSA = "rsa", _("Accompagnement des bénéficiaires du RSA")
+    AUTRE = "autre", _("Autre programme")
+
+
+# Words that make an address a service's, not a person's (« tig@… », « contact.spip@… »).
+SERVICE_WORDS = {
+    *("accueil", "administration", "asso", "association", "benevoles", "bonjour", "contact"),
+    *("coordination", "direction", "emploi", "equipe", "hello", "info", "infos", "insertion"),
+    *("lieu", "lieux", "pjj", "rh", "secretariat", "service", "spip", "tig", "tiers"),
+}
+
+
+def validate_service_contact(value: str):
+    """An e-mail address of a service, never a person's: « prénom.nom@… » is refused (the
+    directory publishes it), « tig@… » or « contact.insertion@… » accepted."""
+    local = value.split("@", 1)[0].lower()
+    words = [word for word in re.split(r"[._-]+", local) if word]
+    looks_personal = len(words) == 2 and all(w.isalpha() and len(w) > 1 for w in words)
+    if looks_personal and not SERVICE_WORDS.intersection(words):
+        raise ValidationError(
+            _(
+                "Indiquez l'adresse d'un service (tig@…, contact@…), pas celle d'une personne : "
+                "elle est publiée."
+            )
+        )
+
+
 class Partnership(ConstraintMessages):
     place = models.ForeignKey(
         Place, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("lieu")
@@ -920,6 +953,49 @@ class Partnership(ConstraintMessages):
         max_length=300,
         help_text=_("D'où vient l'information (convention, article, site officiel…)."),
     )
+    # What a probation service (TIG) or an insertion adviser needs to orient someone: only for
+    # partnerships of these kinds (``clean``).
+    posts = models.PositiveSmallIntegerField(
+        _("postes TIG offerts"),
+        null=True,
+        blank=True,
+        help_text=_("Combien de personnes en TIG le lieu peut accueillir en même temps."),
+    )
+    minors_accepted = models.BooleanField(
+        _("mineurs accueillis"), null=True, blank=True, help_text=_("Vide : non renseigné.")
+    )
+    tasks = models.CharField(
+        _("types de tâches"),
+        max_length=300,
+        blank=True,
+        help_text=_("Par exemple : entretien des espaces verts, accueil, manutention."),
+    )
+    supervision = models.CharField(
+        _("encadrement"),
+        max_length=300,
+        blank=True,
+        help_text=_("Qui encadre, et comment (un salarié référent, une équipe…)."),
+    )
+    service_contact = models.EmailField(
+        _("contact du service"),
+        blank=True,
+        validators=[validate_service_contact],
+        help_text=_(
+            "L'adresse d'un service (tig@…), jamais celle d'une personne : elle est publiée."
+        ),
+    )
+    audiences_received = ChoiceArrayField(
+        models.CharField(max_length=60, choices=Audience.choices),
+        verbose_name=_("publics reçus"),
+        default=list,
+        blank=True,
+    )
+    programme = models.CharField(
+        _("programme"), max_length=10, choices=InsertionProgramme.choices, blank=True
+    )
+
+    TIG_FIELDS = ("posts", "minors_accepted", "tasks", "supervision", "service_contact")
+    INSERTION_FIELDS = ("audiences_received", "programme", "service_contact")
 
     objects = PartnershipQuerySet.as_manager()
 
@@ -951,6 +1027,50 @@ class Partnership(ConstraintMessages):
 
     def __str__(self):
         return f"{self.partner} · {self.get_kind_display()}"
+
+    def clean(self):
+        """TIG details on TIG partnerships, insertion details on insertion ones, nowhere else."""
+        super().clean()
+        allowed = {
+            PartnershipKind.TIG: self.TIG_FIELDS,
+            PartnershipKind.INSERTION: self.INSERTION_FIELDS,
+        }.get(self.kind, ())
+        errors = {}
+        for name in dict.fromkeys(self.TIG_FIELDS + self.INSERTION_FIELDS):
+            if name in allowed or getattr(self, name) in (None, "", []):
+                continue
+            if name in self.TIG_FIELDS and name in self.INSERTION_FIELDS:
+                errors[name] = _("Ce détail ne vaut que pour un partenariat TIG ou d'insertion.")
+            elif name in self.TIG_FIELDS:
+                errors[name] = _("Ce détail ne vaut que pour un partenariat TIG.")
+            else:
+                errors[name] = _("Ce détail ne vaut que pour un partenariat d'insertion.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def details(self) -> list[tuple[str, str, str]]:
+        """(label, value, link) of the TIG or insertion details filled in, as a page shows them
+        (the link: the contact's ``mailto:``)."""
+        shown = []
+        kind_fields = {
+            PartnershipKind.TIG: self.TIG_FIELDS,
+            PartnershipKind.INSERTION: self.INSERTION_FIELDS,
+        }
+        for name in kind_fields.get(self.kind, ()):
+            value = getattr(self, name)
+            if value in (None, "", []):
+                continue
+            field = self._meta.get_field(name)
+            if name == "minors_accepted":
+                value = _("oui") if value else _("non")
+            elif name == "audiences_received":
+                value = ", ".join(str(Audience(v).label) for v in value if v in Audience.values)
+            elif name == "programme":
+                value = self.get_programme_display()
+            link = f"mailto:{value}" if name == "service_contact" else ""
+            shown.append((capfirst(str(field.verbose_name)), str(value), link))
+        return shown
 
     @property
     def state(self) -> str:

@@ -94,6 +94,22 @@ PARTNERSHIPS = [
     ("4", "anct", PartnershipKind.AUTRE, date(2021, 2, 1), None),
 ]  # fmt: skip
 
+# What the TIG and insertion demo partnerships would tell an agent (illustrative, like them; no
+# contact address: an invented one on a real place would mislead).
+DETAILS = {
+    (LE_WIP_SOURCE_ID, "spip-du-calvados"): {
+        "posts": 2,
+        "minors_accepted": False,
+        "tasks": "Entretien des espaces extérieurs, manutention lors des événements",
+        "supervision": "Un salarié référent, formé à l'accueil des personnes en TIG",
+    },
+    (LE_WIP_SOURCE_ID, "france-travail"): {
+        "audiences_received": [Audience.DEMANDEURS_EMPLOI, Audience.JEUNES],
+        "programme": "cej",
+    },
+    ("1", "spip-de-loire-atlantique"): {"posts": 1, "minors_accepted": True},
+}
+
 # (place source id, title, kind, audiences, recurrence, partner slug of its partnership or None)
 ACTIVITIES = [
     (LE_WIP_SOURCE_ID, "Accueil de personnes en TIG", ActivityKind.ACCOMPAGNEMENT, [Audience.JURIDIQUE], "Sur convention, toute l'année", "spip-du-calvados"),
@@ -155,7 +171,11 @@ def load_demo() -> dict:
             partner=partners[partner],
             kind=kind,
             start_date=start,
-            defaults={"end_date": end, "provenance": DEMO_PROVENANCE},
+            defaults={
+                "end_date": end,
+                "provenance": DEMO_PROVENANCE,
+                **DETAILS.get((sid, partner), {}),
+            },
         )
         partnerships[(sid, partner)] = partnership
         counts["partnerships"] += created

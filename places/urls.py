@@ -14,6 +14,7 @@ urlpatterns = [
     path("partenaires/<slug:slug>/", views.PartnerDetailView.as_view(), name="partner"),
     path("partenariats/<slug:kind>/", views.PartnershipKindView.as_view(), name="kind"),
     path("carte/", views.MapView.as_view(), name="map"),
+    path("tig/", views.TigHostsView.as_view(), name="tig"),
     path("a-propos/", views.AboutView.as_view(), name="about"),
     path("communes.json", views.communes_json, name="communes"),
 ]

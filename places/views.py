@@ -2,10 +2,17 @@
 go through places.filters.PlaceFilter, so one query string means the same thing everywhere."""
 
 import datetime
+import itertools
 import json
 
 from django.db.models import Count, Max, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -15,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache, communes, near, search
+from places import cache, communes, near, search, sheet
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -271,6 +278,7 @@ class PartnershipKindView(PlaceListView):
         return super().get_context_data(
             heading=_("Lieux ayant un partenariat : %(kind)s") % {"kind": self.kind.label},
             breadcrumbs=[],
+            tig_hosts=self.kind == PartnershipKind.TIG,
             **kwargs,
         )
 
@@ -332,6 +340,7 @@ class PlaceDetailView(DetailView):
         levels = {}
         for partnership in partnerships:
             levels.setdefault(partnership.partner.get_level_display(), []).append(partnership)
+        page_url = self.request.build_absolute_uri(place.get_absolute_url())
         return super().get_context_data(
             spaces=spaces,
             total_surface=sum(s.surface for s in spaces if s.surface) or None,
@@ -339,6 +348,9 @@ class PlaceDetailView(DetailView):
             partnership_levels=list(levels.items()),
             activities=upcoming_first(place.activities.all()),
             photos=list(place.photos.all()),
+            page_url=page_url,
+            qr_code=sheet.qr_svg(page_url),
+            mailto=sheet.mailto(place, page_url),
             **kwargs,
         )
 
@@ -470,6 +482,62 @@ def _geojson(figures) -> bytes:
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
+
+
+@method_decorator(cache.cached_page, name="dispatch")
+class TigHostsView(TemplateView):
+    """For probation services (SPIP, PJJ): the places with a TIG partnership active today, by
+    département (or nearest first near a commune), with what each declared — posts, minors,
+    tasks, supervision, the service to contact. Printable as a list. The directory's FilterSet
+    chooses the places (``departement``, ``pres``, ``rayon`` as on /lieux/)."""
+
+    template_name = "places/tig.html"
+    KEPT = ("departement", "pres", "rayon")
+
+    def get_context_data(self, **kwargs):
+        data = QueryDict(mutable=True)
+        for name in self.KEPT:
+            data.setlist(name, self.request.GET.getlist(name))
+        data.update({"partenariat": PartnershipKind.TIG, "partenariat_actif": "1"})
+        filterset = PlaceFilter(data, queryset=Place.objects.published())
+        figures = Figures(filterset, version=cache.request_version(self.request))
+        places = list(filterset.qs.with_territory())
+        active = Partnership.objects.filter(place__in=places, kind=PartnershipKind.TIG).active()
+        by_place: dict[int, list[Partnership]] = {}
+        for partnership in active.select_related("partner").order_by("partner__name", "pk"):
+            by_place.setdefault(partnership.place_id, []).append(partnership)
+        origin = filterset.origin
+        rows = []
+        for place in places:
+            if origin is not None:
+                place.distance_km = origin.distance_km(place.latitude, place.longitude)
+            rows.append((place, by_place.get(place.pk, [])))
+        if origin is None:  # by département, then by name
+            rows.sort(key=lambda row: (row[0].department.code, row[0].name.casefold()))
+            groups = [
+                (department, list(members))
+                for department, members in itertools.groupby(rows, lambda row: row[0].department)
+            ]
+        else:  # nearest first, as one list
+            groups = [(None, rows)]
+        departments = Department.objects.filter(
+            places__in=Place.objects.published().filter(
+                partnerships__in=Partnership.objects.filter(kind=PartnershipKind.TIG).active()
+            )
+        ).distinct()
+        return super().get_context_data(
+            groups=groups,
+            place_count=len(places),
+            partnership_count=sum(len(partnerships) for _place, partnerships in rows),
+            departments=departments.order_by("code"),
+            selected=data.getlist("departement"),
+            filter=filterset,
+            origin=origin,
+            radius=filterset.radius,
+            radii=near.RADII,
+            ignored=figures.ignored,
+            **kwargs,
+        )
 
 
 @method_decorator(cache.cached_page, name="dispatch")

@@ -43,6 +43,7 @@ PAGES = {
     "home": "/",
     "directory": "/lieux/?region=normandie",
     "near": "/lieux/?pres=14118&rayon=10",
+    "tig": "/tig/",
     "place": "/lieux/le-wip/",
     "partner": "/partenaires/spip-du-calvados/",
     "map": "/carte/?region=normandie",
@@ -237,6 +238,39 @@ def test_the_map_shows_the_matching_places(session):
     expect(map_element).to_have_attribute("data-markers", re.compile(r"^[1-9]\d*$"))
     expect(page.locator("#map-status")).to_contain_text("lieux correspondent")
     assert page.locator(".leaflet-tile-loaded").count() > 0  # tiles from loopback
+
+
+def test_a_place_prints_as_an_orientation_sheet(session, tmp_path):
+    """Chromium's own print of Le Wip's page: one or two A4 pages, no navigation, the website's
+    address written out, the page's address and its QR code."""
+    from pypdf import PdfReader
+
+    from places.models import Place
+
+    wip = Place.objects.get(slug="le-wip")
+    page = session.page
+    session.goto("/lieux/le-wip/")
+    expect(page.get_by_role("button", name="Imprimer la fiche")).to_be_visible()
+    expect(page.locator(".sheet-link")).to_be_hidden()  # on screen: no QR code
+    # « Envoyer par e-mail »: the essentials and the link
+    mailto = page.get_by_role("link", name="Envoyer par e-mail").get_attribute("href")
+    assert mailto.startswith("mailto:?subject=") and "le-wip" in mailto
+    page.emulate_media(media="print")
+    qr = page.get_by_role("img", name=re.compile("Code QR de l'adresse de cette fiche"))
+    expect(qr).to_be_visible()
+    expect(page.locator(".site-header")).to_be_hidden()
+    path = tmp_path / "le-wip.pdf"
+    page.pdf(path=str(path), format="A4", print_background=False)
+    reader = PdfReader(path)
+    assert 1 <= len(reader.pages) <= 2, f"{len(reader.pages)} pages"
+    for sheet in reader.pages:
+        assert sheet.mediabox.width == pytest.approx(595, abs=2)  # A4 portrait, in points
+    text = " ".join(" ".join(sheet.extract_text() for sheet in reader.pages).split())
+    assert "Le Wip" in text
+    assert wip.website.rstrip("/") in text.replace(" ", "")  # links print their address
+    assert "/lieux/le-wip/" in text.replace(" ", "")  # the sheet's own address
+    for chrome in ("Aller au contenu", "Partenaires publics", "Proposer une correction"):
+        assert chrome not in text, chrome
 
 
 @pytest.fixture(scope="module")

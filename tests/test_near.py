@@ -64,9 +64,7 @@ def test_near_lyon_lists_villeurbanne_nearest_first_with_the_distance(client, re
     assert response.context["paginator"].count == len(expected)
     places = list(response.context["places"])
     # Villeurbanne's places, next door, are among them (on a later page: Lyon's come first)
-    villeurbanne = set(
-        Place.objects.filter(commune="Villeurbanne").values_list("slug", flat=True)
-    )
+    villeurbanne = set(Place.objects.filter(commune="Villeurbanne").values_list("slug", flat=True))
     assert villeurbanne and villeurbanne <= set(expected)
     csv_file = b"".join(client.get("/lieux.csv?pres=69123&rayon=10")).decode("utf-8-sig")
     assert villeurbanne <= {row["slug"] for row in csv.DictReader(io.StringIO(csv_file))}

@@ -139,10 +139,11 @@ def origin(commune: Commune) -> Origin | None:
     return None
 
 
-def distance(origin: Origin):
-    """The haversine distance from ``origin`` to a place, in km, as a database expression."""
-    latitude = Radians(Cast("latitude", FloatField()))
-    longitude = Radians(Cast("longitude", FloatField()))
+def distance(origin: Origin, place: str = ""):
+    """The haversine distance from ``origin`` to a place, in km, as a database expression;
+    ``place`` is the path to the place (``"place__"`` from a space)."""
+    latitude = Radians(Cast(f"{place}latitude", FloatField()))
+    longitude = Radians(Cast(f"{place}longitude", FloatField()))
     phi = Value(math.radians(origin.latitude))
     lam = Value(math.radians(origin.longitude))
     h = Power(Sin((latitude - phi) / 2), 2) + Cos(phi) * Cos(latitude) * Power(
@@ -152,12 +153,18 @@ def distance(origin: Origin):
     return Value(2 * EARTH_RADIUS_KM) * ASin(least)
 
 
-def within(queryset, origin: Origin, radius: float):
-    """The places of ``queryset`` within ``radius`` km of ``origin``, with ``distance_km``."""
+def within(queryset, origin: Origin, radius: float, place: str = ""):
+    """The rows of ``queryset`` (places, or spaces with ``place="place__"``) within ``radius`` km
+    of ``origin``, with ``distance_km``: a bounding box on the indexed coordinates first."""
     south, north, west, east = origin.box(radius)
     return (
-        queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
-        .annotate(distance_km=distance(origin))
+        queryset.filter(
+            **{
+                f"{place}latitude__range": (south, north),
+                f"{place}longitude__range": (west, east),
+            }
+        )
+        .annotate(distance_km=distance(origin, place))
         .filter(distance_km__lte=radius)
     )
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("partenariats/<slug:kind>/", views.PartnershipKindView.as_view(), name="kind"),
     path("carte/", views.MapView.as_view(), name="map"),
     path("tig/", views.TigHostsView.as_view(), name="tig"),
+    path("espaces/", views.SpaceFinderView.as_view(), name="spaces"),
     path("a-propos/", views.AboutView.as_view(), name="about"),
     path("communes.json", views.communes_json, name="communes"),
 ]

@@ -5,6 +5,7 @@ import datetime
 import itertools
 import json
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import (
     Http404,
@@ -39,6 +40,7 @@ from places.models import (
     Region,
     Space,
 )
+from places.spaces import SpaceFigures
 
 CARD_FIELDS = [
     "name",
@@ -536,6 +538,36 @@ class TigHostsView(TemplateView):
             radius=filterset.radius,
             radii=near.RADII,
             ignored=figures.ignored,
+            **kwargs,
+        )
+
+
+@method_decorator(cache.cached_page, name="dispatch")
+class SpaceFinderView(TemplateView):
+    """Spaces across places (places.spaces): by kind, capacity, surface, bookable, territory
+    and distance to a commune, each with its place."""
+
+    template_name = "places/spaces.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        figures = SpaceFigures(self.request.GET)
+        filterset = figures.filterset
+        results = filterset.qs.select_related("place__department__region")
+        paginator = Paginator(results, self.paginate_by)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            filter=filterset,
+            page_obj=page,
+            paginator=paginator,
+            spaces=page.object_list,
+            facets=figures.facets(),
+            chips=figures.chips(),
+            ignored=figures.ignored(),
+            sort_options=filterset.sort_options(),
+            origin=filterset.origin,
+            radius=filterset.radius,
+            radii=near.RADII,
             **kwargs,
         )
 

@@ -44,6 +44,7 @@ PAGES = {
     "directory": "/lieux/?region=normandie",
     "near": "/lieux/?pres=14118&rayon=10",
     "tig": "/tig/",
+    "spaces": "/espaces/?departement=14",
     "place": "/lieux/le-wip/",
     "partner": "/partenaires/spip-du-calvados/",
     "map": "/carte/?region=normandie",

@@ -31,7 +31,8 @@ KEYS_SQL = """
 CREATE TEMPORARY TABLE bench_facet_keys AS
 SELECT p.id, array_remove(
     ARRAY['region:' || r.slug, 'departement:' || d.code,
-          CASE WHEN p.open_to_public THEN 'ouvert:1' END]
+          CASE WHEN p.open_to_public THEN 'ouvert:1' END,
+          CASE WHEN p.step_free_access THEN 'fauteuil:1' END]
     || ARRAY(SELECT 'famille:' || f FROM unnest(p.families) AS f)
     || ARRAY(SELECT DISTINCT 'espace:' || s.kind FROM places_space s WHERE s.place_id = p.id)
     || ARRAY(SELECT DISTINCT k FROM places_partnership ps

@@ -159,6 +159,11 @@ PLACE_FIELDS = [
     "phone",
     "open_to_public",
     "access_notes",
+    "opening_hours",
+    "step_free_access",
+    "accessible_toilets",
+    "hearing_loop",
+    "acceslibre_url",
     "description",
 ]
 

@@ -29,7 +29,18 @@ CHUNK = 500
 LEVELS = {"lieux", "espaces", "partenariats"}
 SEPARATORS = {"virgule": ",", "point-virgule": ";"}
 
-PLACE_COLUMNS = [*DirectoryFormat.columns, "code_region", "espaces", "partenariats", "activites"]
+PLACE_COLUMNS = [
+    *DirectoryFormat.columns,
+    "code_region",
+    "horaires",
+    "accessible_fauteuil",
+    "toilettes_adaptees",
+    "boucle_magnetique",
+    "fiche_acceslibre",
+    "espaces",
+    "partenariats",
+    "activites",
+]
 PLACE_KEY = ["lieu_slug", "lieu_nom", "lieu_url", "code_departement", "code_region"]
 SPACE_COLUMNS = [
     *PLACE_KEY,
@@ -97,6 +108,11 @@ def place_rows(ids, absolute_url):
         yield [
             *place_row(place, page_url),
             place.department.region.code,
+            place.opening_hours,
+            yes_no(place.step_free_access),
+            yes_no(place.accessible_toilets),
+            yes_no(place.hearing_loop),
+            place.acceslibre_url,
             "|".join(f"{space.name} ({space.kind})" for space in place.space_list),
             "|".join(_partnership_summary(p) for p in place.partnership_list),
             "|".join(f"{activity.title} ({activity.kind})" for activity in place.activity_list),

@@ -108,7 +108,8 @@ def rows(ids, absolute_url):
             "presentation_detail": place.description,
             "source": SOURCE,
             "date_maj": place.updated_at.date().isoformat(),
-            "fiche_acces_libre": "",
+            "fiche_acces_libre": place.acceslibre_url,
+            "horaires": place.opening_hours,
             "prise_rdv": "",
         }
         yield [values.get(column, "") for column in COLUMNS]
@@ -163,8 +164,8 @@ def inclusion_structures(ids, absolute_url):
             "telephone": place.phone or None,
             "courriel": place.email or None,
             "site_web": place.website or None,
-            "horaires_accueil": None,
-            "accessibilite_lieu": None,
+            "horaires_accueil": place.opening_hours or None,
+            "accessibilite_lieu": place.acceslibre_url or None,
             "reseaux_porteurs": None,
         }
 

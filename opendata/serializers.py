@@ -118,6 +118,13 @@ class PlaceSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
     ouvert_au_public = serializers.BooleanField(source="open_to_public", allow_null=True)
     conditions_acces = serializers.CharField(source="access_notes")
+    horaires = serializers.CharField(
+        source="opening_hours", help_text="syntaxe OpenStreetMap opening_hours"
+    )
+    accessible_fauteuil = serializers.BooleanField(source="step_free_access", allow_null=True)
+    toilettes_adaptees = serializers.BooleanField(source="accessible_toilets", allow_null=True)
+    boucle_magnetique = serializers.BooleanField(source="hearing_loop", allow_null=True)
+    fiche_acceslibre = serializers.CharField(source="acceslibre_url")
     site_web = serializers.CharField(source="website")
     courriel = serializers.CharField(source="email")
     telephone = serializers.CharField(source="phone")

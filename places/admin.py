@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import bulk_update_with_history
 
-from places import duplicates, exchange, search
+from places import duplicates, exchange, hours, search
 from places.forms import PhotoForm
 from places.history import Source, count_deleted_parts, deleted_places, restore_place
 from places.importing import stored_value
@@ -476,6 +477,7 @@ class PlaceAdmin(HistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = [
         "region_display",
+        "opening_hours_preview",
         "field_provenance",
         "last_verified",
         "verified_by",
@@ -523,6 +525,17 @@ class PlaceAdmin(HistoryAdmin):
                     "former_use",
                     "open_to_public",
                     "access_notes",
+                ]
+            },
+        ),
+        (
+            _("Horaires et accessibilité"),
+            {
+                "fields": [
+                    "opening_hours",
+                    "opening_hours_preview",
+                    ("step_free_access", "accessible_toilets", "hearing_loop"),
+                    "acceslibre_url",
                 ]
             },
         ),
@@ -632,6 +645,16 @@ class PlaceAdmin(HistoryAdmin):
         if form.cleaned_data.get("verify_now") and self.has_publish_permission(request):
             obj.last_verified, obj.verified_by = timezone.localdate(), request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("aperçu des horaires (cette semaine)"))
+    def opening_hours_preview(self, obj):
+        """The saved hours as the place's page shows them: a readable check of the syntax."""
+        if not obj or not obj.opening_hours:
+            return _("Aucun horaire enregistré.")
+        return render_to_string(
+            "includes/opening_hours.html",
+            {"week": hours.week(obj.opening_hours, timezone.localdate())},
+        )
 
     @admin.display(description=_("provenance des champs importés"))
     def field_provenance(self, obj):

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import get_script_prefix
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
@@ -142,6 +142,8 @@ def page_key_parts(request) -> tuple:
     """
     return (
         translation.get_language(),
+        # what a page says of today (partnerships current or ended, this week's hours)
+        timezone.localdate().isoformat(),
         request.scheme,
         request.get_host(),
         get_script_prefix(),

@@ -61,9 +61,10 @@ FACETS = [
     "public",
     "espace",
     "ouvert",
+    "fauteuil",
     "fermes",
 ]
-PLACE_FACETS = ("region", "departement", "famille", "espace", "ouvert")
+PLACE_FACETS = ("region", "departement", "famille", "espace", "ouvert", "fauteuil")
 # Not a narrowing filter: closed places are left out of every result unless it is selected.
 CLOSED = "fermes"
 # Values of one partnership: (kind, partner slug, partner level, "1" when active today, else "").
@@ -107,9 +108,9 @@ def _tables() -> dict[str, str]:
 # published bitmap narrows them.
 PLACE_GROUPS_SQL = """
 SELECT p.department_id, p.open_to_public IS TRUE, p.latitude IS NOT NULL, p.families,
-       p.lifecycle = %(closed)s, array_agg(p.id)
+       p.lifecycle = %(closed)s, p.step_free_access IS TRUE, array_agg(p.id)
   FROM {place} p WHERE p.status = %(published)s
- GROUP BY 1, 2, 3, 4, 5
+ GROUP BY 1, 2, 3, 4, 5, 6
 """
 SPACES_SQL = """
 SELECT s.kind, array_agg(DISTINCT s.place_id) FROM {space} s GROUP BY s.kind
@@ -151,7 +152,8 @@ def build_index(today: datetime.date) -> FacetIndex:
 
     with read_connection().cursor() as cursor:
         cursor.execute(PLACE_GROUPS_SQL.format(**tables), params)
-        for department, open_to_public, located, families, closed, ids in cursor.fetchall():
+        rows = cursor.fetchall()
+        for department, open_to_public, located, families, closed, wheelchair, ids in rows:
             places = BitMap(ids)
             published.update(places)
             code, region = territory[department]
@@ -163,6 +165,8 @@ def build_index(today: datetime.date) -> FacetIndex:
                 add("ouvert", "1", places)
             if closed:
                 add(CLOSED, "1", places)
+            if wheelchair:
+                add("fauteuil", "1", places)
             if located:
                 with_coordinates.update(places)
         cursor.execute(SPACES_SQL.format(**tables), params)
@@ -351,7 +355,7 @@ class Chip:
     remove_query: str
 
 
-FLAGS = ("ouvert", "partenariat_actif", CLOSED)
+FLAGS = ("ouvert", "fauteuil", "partenariat_actif", CLOSED)
 
 
 class Figures:

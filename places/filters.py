@@ -149,6 +149,7 @@ class PlaceFilter(django_filters.FilterSet):
     public = checkboxes(_("Public"), Audience.choices, "filter_activities")
     espace = checkboxes(_("Type d'espace"), SpaceKind.choices, "filter_spaces")
     ouvert = FlagFilter(label=_("Ouvert au public"), method="filter_open")
+    fauteuil = FlagFilter(label=_("Accessible en fauteuil roulant"), method="filter_wheelchair")
     pres = CommuneFilter(label=_("Près de la commune"), method="filter_near")
     rayon = django_filters.TypedChoiceFilter(
         label=_("Dans un rayon de"),
@@ -234,6 +235,9 @@ class PlaceFilter(django_filters.FilterSet):
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(open_to_public=True)
+
+    def filter_wheelchair(self, queryset, name, value):
+        return queryset.filter(step_free_access=True)
 
     def filter_closed(self, queryset, name, value):
         return queryset  # asked for: nothing left out

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
+from opening_hours import OpeningHours, ParserError
 
 from places.history import tracked
 
@@ -325,6 +326,28 @@ class Department(ConstraintMessages):
 # ---------------------------------------------------------------------------------------------
 
 
+def validate_opening_hours(value: str):
+    """Opening hours the OpenStreetMap syntax reads (the ``opening-hours-py`` parser)."""
+    try:
+        OpeningHours(value)
+    except ParserError as error:
+        where = str(error).strip().splitlines()
+        raise ValidationError(
+            _(
+                "Horaires illisibles (syntaxe OpenStreetMap attendue, par exemple « Mo-Fr "
+                "09:00-18:00; Sa 10:00-13:00 ») : %(detail)s"
+            ),
+            params={"detail": " ".join(line.strip() for line in where[1:4]) or where[0]},
+        ) from None
+
+
+def validate_acceslibre_url(value: str):
+    if not re.match(r"^https://(www\.)?acceslibre\.beta\.gouv\.fr/", value):
+        raise ValidationError(
+            _("Une adresse de fiche acceslibre commence par https://acceslibre.beta.gouv.fr/.")
+        )
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=PublicationStatus.PUBLISHED)
@@ -469,6 +492,40 @@ class Place(ConstraintMessages):
         _("ouvert au public"), null=True, blank=True, help_text=_("Vide : non renseigné.")
     )
     access_notes = models.TextField(_("conditions d'accès"), blank=True)
+    # Opening hours in the OpenStreetMap syntax, the médiation numérique standard's format
+    opening_hours = models.CharField(
+        _("horaires d'ouverture"),
+        max_length=255,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text=_(
+            "Syntaxe OpenStreetMap, par exemple « Mo-Fr 09:00-12:00,14:00-18:00; Sa 10:00-13:00; "
+            "PH off » (jours : Mo Tu We Th Fr Sa Su ; PH : jours fériés)."
+        ),
+    )
+    # Accessibility: yes / no / not said
+    step_free_access = models.BooleanField(
+        _("accessible en fauteuil roulant"),
+        null=True,
+        blank=True,
+        help_text=_("Entrée de plain-pied ou rampe, circulation possible. Vide : non renseigné."),
+    )
+    accessible_toilets = models.BooleanField(
+        _("toilettes adaptées"), null=True, blank=True, help_text=_("Vide : non renseigné.")
+    )
+    hearing_loop = models.BooleanField(
+        _("boucle à induction magnétique"),
+        null=True,
+        blank=True,
+        help_text=_("Pour les personnes malentendantes appareillées. Vide : non renseigné."),
+    )
+    acceslibre_url = models.URLField(
+        _("fiche acceslibre"),
+        max_length=300,
+        blank=True,
+        validators=[validate_acceslibre_url],
+        help_text=_("L'adresse de la fiche du lieu sur acceslibre.beta.gouv.fr, si elle existe."),
+    )
 
     # Contact (the organisation's, never a person's)
     website = models.URLField(_("site web"), max_length=500, blank=True)

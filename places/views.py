@@ -16,14 +16,16 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache, communes, near, search, sheet
+from places import cache, communes, hours, near, search, sheet
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -343,7 +345,18 @@ class PlaceDetailView(DetailView):
         for partnership in partnerships:
             levels.setdefault(partnership.partner.get_level_display(), []).append(partnership)
         page_url = self.request.build_absolute_uri(place.get_absolute_url())
+        accessibility = [
+            (capfirst(Place._meta.get_field(name).verbose_name), getattr(place, name))
+            for name in ("step_free_access", "accessible_toilets", "hearing_loop")
+        ]
         return super().get_context_data(
+            week=hours.week(place.opening_hours, timezone.localdate())
+            if place.opening_hours
+            else None,
+            # shown when something is known
+            accessibility=accessibility
+            if any(value is not None for _label, value in accessibility)
+            else [],
             spaces=spaces,
             total_surface=sum(s.surface for s in spaces if s.surface) or None,
             total_capacity=sum(s.capacity for s in spaces if s.capacity) or None,

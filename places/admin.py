@@ -355,7 +355,7 @@ class ActivityInline(admin.StackedInline):
         "audiences",
         "description",
         ("starts_at", "ends_at"),
-        "recurrence",
+        ("rule", "recurrence"),
         "partnership",
         ("is_free", "registration_url"),
         "provenance",

@@ -4,8 +4,10 @@ Vocabulary keys are the stable ASCII slugs of docs/domain vocabularies (they app
 exports); labels are French through gettext so that English can be complete.
 """
 
+import datetime
 import re
 
+from dateutil.rrule import rrulestr
 from django import forms
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -346,6 +348,20 @@ def validate_acceslibre_url(value: str):
         raise ValidationError(
             _("Une adresse de fiche acceslibre commence par https://acceslibre.beta.gouv.fr/.")
         )
+
+
+def validate_rule(value: str):
+    """A repetition rule python-dateutil reads, by the day, week, month or year."""
+    try:
+        rrulestr(f"RRULE:{value}", dtstart=datetime.datetime(2026, 1, 5))
+    except (ValueError, TypeError) as error:
+        raise ValidationError(
+            _("Règle illisible (%(error)s) : par exemple « FREQ=WEEKLY;BYDAY=TU »."),
+            params={"error": error},
+        ) from None
+    frequency = re.search(r"(?:^|;)FREQ=(\w+)", value.upper())
+    if not frequency or frequency[1] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        raise ValidationError(_("Une activité revient par jour, semaine, mois ou année."))
 
 
 class PlaceQuerySet(models.QuerySet):
@@ -1163,6 +1179,19 @@ class Activity(ConstraintMessages):
     recurrence = models.CharField(
         _("récurrence"), max_length=200, blank=True, help_text=_("Ex. : chaque mardi, 9 h – 12 h")
     )
+    # A rule the calendars understand (RFC 5545), from the first date ``starts_at``
+    rule = models.CharField(
+        _("règle de répétition"),
+        max_length=200,
+        blank=True,
+        validators=[validate_rule],
+        help_text=_(
+            "Pour une activité qui revient, la règle iCalendar (RFC 5545) à partir du début : "
+            "« FREQ=WEEKLY;BYDAY=TU » chaque mardi, « FREQ=WEEKLY;INTERVAL=2;BYDAY=TH » un jeudi "
+            "sur deux, « FREQ=MONTHLY;BYDAY=1MO » le premier lundi du mois ; « ;UNTIL=20270630 » "
+            "pour finir."
+        ),
+    )
     partnership = models.ForeignKey(
         Partnership,
         on_delete=models.SET_NULL,
@@ -1198,6 +1227,13 @@ class Activity(ConstraintMessages):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        super().clean()
+        if self.rule and self.starts_at is None:
+            raise ValidationError(
+                {"starts_at": _("Une activité qui revient a besoin de sa première date.")}
+            )
 
     def audience_labels(self) -> list[str]:
         return choice_labels(Audience, self.audiences)

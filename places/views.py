@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import cache, communes, hours, near, search, sheet
+from places import agenda, cache, communes, exchange, hours, near, search, sheet
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -371,14 +371,58 @@ class PlaceDetailView(DetailView):
 
 
 def upcoming_first(activities) -> list[Activity]:
-    """Recurring and upcoming activities first (soonest first), past ones last (latest first)."""
+    """Recurring and upcoming activities first (soonest first), past ones last (latest first).
+    A recurring one carries its rule in words and its next dates (places.agenda)."""
     now = datetime.datetime.now(datetime.UTC)
     upcoming, past = [], []
     for activity in activities:
+        if activity.rule:
+            activity.schedule = agenda.describe(activity)
+            activity.next_dates = agenda.next_dates(activity, now)
+            if activity.next_dates:
+                upcoming.append(activity)
+                continue
         end = activity.ends_at or activity.starts_at
         (past if end and end < now else upcoming).append(activity)
     past.sort(key=lambda a: a.starts_at, reverse=True)
     return upcoming + past
+
+
+def _ics(request, activities, name: str, filename: str) -> HttpResponse:
+    body = agenda.calendar(
+        activities,
+        name=name,
+        url=request.build_absolute_uri(),
+        page_url=exchange.page_urls(request.build_absolute_uri),
+        host=request.get_host(),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@cache.cached_page
+def place_agenda(request, slug: str):
+    """A place's activities as an iCalendar feed (``/lieux/<slug>/agenda.ics``)."""
+    place = get_object_or_404(Place.objects.published(), slug=slug)
+    activities = place.activities.select_related("place").order_by("starts_at", "pk")
+    name = _("Agenda de %(place)s") % {"place": place.name}
+    return _ics(request, activities, name, f"agenda-{place.slug}.ics")
+
+
+@cache.cached_page
+def directory_agenda(request):
+    """The activities of the places any query string of /lieux/ selects, as an iCalendar feed
+    (``/agenda.ics?…``); at most ``agenda.MAX_EVENTS``."""
+    filterset = PlaceFilter(request.GET, queryset=Place.objects.published())
+    activities = (
+        Activity.objects.filter(place__in=filterset.qs.order_by().values("pk"))
+        .exclude(starts_at=None)
+        .select_related("place")
+        .order_by("starts_at", "pk")[: agenda.MAX_EVENTS]
+    )
+    return _ics(request, activities, _("Agenda des tiers-lieux"), "agenda-tiers-lieux.ics")
 
 
 @method_decorator(cache.cached_page, name="dispatch")

@@ -25,6 +25,7 @@ from places.reference_data import DEMO_PROVENANCE
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 CHUNK = 500
+BATCH = 64 * 1024  # characters a streamed file is written by
 
 LEVELS = {"lieux", "espaces", "partenariats"}
 SEPARATORS = {"virgule": ",", "point-virgule": ";"}
@@ -195,13 +196,31 @@ class _Echo:
         return value
 
 
+def batched(pieces: Iterator[str], size: int = BATCH) -> Iterator[str]:
+    """``pieces`` joined into blocks of about ``size`` characters: the server writes a block at
+    a time (a write per row was a chunk, a system call and its framing per place)."""
+    block, length = [], 0
+    for piece in pieces:
+        block.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(block)
+            block, length = [], 0
+    if block:
+        yield "".join(block)
+
+
 def csv_lines(rows, delimiter=",", bom=True) -> Iterator[str]:
     """UTF-8, with a byte order mark (``bom``) so that spreadsheets read the accents."""
     writer = csv.writer(_Echo(), delimiter=delimiter)
-    if bom:
-        yield "\ufeff"
-    for row in rows:
-        yield writer.writerow(row)
+
+    def lines():
+        if bom:
+            yield "\ufeff"
+        for row in rows:
+            yield writer.writerow(row)
+
+    return batched(lines())
 
 
 # JSON
@@ -209,7 +228,11 @@ def csv_lines(rows, delimiter=",", bom=True) -> Iterator[str]:
 
 
 def json_chunks(ids, request) -> Iterator[str]:
-    """One JSON document, written a place at a time; each place as the API gives it."""
+    """One JSON document, each place as the API gives it, written a block at a time."""
+    return batched(_json_pieces(ids, request))
+
+
+def _json_pieces(ids, request) -> Iterator[str]:
     from opendata.serializers import PlaceSerializer, compiled
 
     head = {

@@ -77,15 +77,14 @@ def mediation_numerique_csv(request):
 def _json_array(request, items, name: str):
     """A JSON array of ``items`` (dicts), streamed, as a file called ``name``."""
 
-    def chunks():
+    def pieces():
         yield "["
         for number, item in enumerate(items):
             yield ("," if number else "") + json.dumps(item, ensure_ascii=False)
         yield "]"
 
-    response = _file(
-        StreamingHttpResponse(chunks(), content_type="application/json"), request, "lieux", "json"
-    )
+    streamed = StreamingHttpResponse(exports.batched(pieces()), content_type="application/json")
+    response = _file(streamed, request, "lieux", "json")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -23,6 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.exceptions import Ratelimited
 
+from places import hours
 from tierslieux.routers import read_connection, use_replica
 
 TIMEOUT = 60 * 60  # a safety net; invalidation is by version
@@ -142,8 +143,12 @@ def page_key_parts(request) -> tuple:
     """
     return (
         translation.get_language(),
-        # what a page says of today (partnerships current or ended, this week's hours)
+        # what a page says of today (partnerships current or ended, this week's hours), and of
+        # this minute when it lists the places open now (« ouvert=maintenant »)
         timezone.localdate().isoformat(),
+        timezone.localtime(hours.now()).strftime("%Y-%m-%d %H:%M")
+        if "maintenant" in request.GET.getlist("ouvert")
+        else "",
         request.scheme,
         request.get_host(),
         get_script_prefix(),

@@ -20,6 +20,7 @@ Why bitmaps rather than one SQL pass over a per-place array of facet keys: docs/
 """
 
 import array
+import dataclasses
 import datetime
 import itertools
 import threading
@@ -34,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pyroaring import BitMap
 
-from places import cache, near, search
+from places import cache, hours, near, search
 from places.models import (
     Activity,
     Department,
@@ -83,6 +84,7 @@ class FacetIndex:
 
     published: BitMap
     with_coordinates: BitMap
+    with_hours: BitMap  # places whose opening hours are known (« ouvert maintenant »)
     # facet name → option value → places (place facets, and each group's facets taken alone)
     options: dict[str, dict[str, BitMap]]
     # group (PARTNERSHIP_FACETS or ACTIVITY_FACETS) → [(values, places)], one per combination
@@ -108,9 +110,10 @@ def _tables() -> dict[str, str]:
 # published bitmap narrows them.
 PLACE_GROUPS_SQL = """
 SELECT p.department_id, p.open_to_public IS TRUE, p.latitude IS NOT NULL, p.families,
-       p.lifecycle = %(closed)s, p.step_free_access IS TRUE, array_agg(p.id)
+       p.lifecycle = %(closed)s, p.step_free_access IS TRUE, p.opening_hours <> '',
+       array_agg(p.id)
   FROM {place} p WHERE p.status = %(published)s
- GROUP BY 1, 2, 3, 4, 5, 6
+ GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 SPACES_SQL = """
 SELECT s.kind, array_agg(DISTINCT s.place_id) FROM {space} s GROUP BY s.kind
@@ -145,7 +148,7 @@ def build_index(today: datetime.date) -> FacetIndex:
     departments = list(Department.objects.select_related("region"))
     partners = list(Partner.objects.all())
     territory = {d.pk: (d.code, d.region.slug) for d in departments}
-    published, with_coordinates = BitMap(), BitMap()
+    published, with_coordinates, with_hours = BitMap(), BitMap(), BitMap()
 
     def add(name: str, value: str, places: BitMap):
         options[name].setdefault(value, BitMap()).update(places)
@@ -153,7 +156,7 @@ def build_index(today: datetime.date) -> FacetIndex:
     with read_connection().cursor() as cursor:
         cursor.execute(PLACE_GROUPS_SQL.format(**tables), params)
         rows = cursor.fetchall()
-        for department, open_to_public, located, families, closed, wheelchair, ids in rows:
+        for department, open_to_public, located, families, closed, wheelchair, timed, ids in rows:
             places = BitMap(ids)
             published.update(places)
             code, region = territory[department]
@@ -167,6 +170,8 @@ def build_index(today: datetime.date) -> FacetIndex:
                 add(CLOSED, "1", places)
             if wheelchair:
                 add("fauteuil", "1", places)
+            if timed:
+                with_hours.update(places)
             if located:
                 with_coordinates.update(places)
         cursor.execute(SPACES_SQL.format(**tables), params)
@@ -192,6 +197,7 @@ def build_index(today: datetime.date) -> FacetIndex:
     return FacetIndex(
         published=published,
         with_coordinates=with_coordinates,
+        with_hours=with_hours,
         options=options,
         combinations=combinations,
         labels={
@@ -391,7 +397,11 @@ class Figures:
         """What identifies the result set: the base queryset and the understood filters."""
         data = self.valid_data(with_fixed=True)
         data.pop("tri", None)
-        return (str(self.filterset.queryset.query), sorted(data.lists()), *extra)
+        # the places open now change with the minute
+        moment = (
+            hours.now().strftime("%Y%m%d%H%M") if "maintenant" in data.getlist("ouvert") else ""
+        )
+        return (str(self.filterset.queryset.query), sorted(data.lists()), moment, *extra)
 
     @cached_property
     def ranked(self) -> array.array | None:
@@ -425,18 +435,62 @@ class Figures:
         )
         return array.array("I", stored)
 
-    def _counter(self, words: bool, located: bool = True) -> FacetCounter:
-        """The bitmaps' view of the results, the words' and the commune's places included when
-        ``words`` and ``located`` (and there are words, a commune)."""
+    @cached_property
+    def epci(self) -> BitMap | None:
+        """The published places of the intercommunalité asked for (None: none asked), kept
+        per data version."""
+        epci = self.filterset.form.cleaned_data.get("epci")
+        if epci is None:
+            return None
+        stored = cache.get_or_compute(
+            "epci",
+            self.data_version,
+            (epci.siren,),
+            lambda: array.array(
+                "I",
+                Place.objects.published()
+                .filter(insee_code__in=epci.communes())
+                .values_list("pk", flat=True),
+            ).tobytes(),
+        )
+        return BitMap(array.array("I", stored))
+
+    def _open_now(self, index: FacetIndex) -> BitMap:
+        """The places open now by their hours: evaluated at each request (the page cache keys
+        such pages by the minute), from the hours kept per data version."""
+        timed = cache.get_or_compute(
+            "hours",
+            self.data_version,
+            (),
+            lambda: list(
+                Place.objects.published()
+                .exclude(opening_hours="")
+                .values_list("pk", "opening_hours")
+            ),
+        )
+        return BitMap(hours.open_now(hours.now(), timed)) & index.with_hours
+
+    def _counter(self, words: bool, located: bool = True, grouped: bool = True) -> FacetCounter:
+        """The bitmaps' view of the results: with the words' places when ``words``, the
+        commune's when ``located``, the intercommunalité's when ``grouped`` (when asked)."""
         data = self.valid_data(with_fixed=True)
         selected = {name: data.getlist(name) for name in FACETS}
         matching = None
-        if words and self.ranked is not None:
-            matching = BitMap(self.ranked)
-        if located and self.near is not None:
-            nearby = BitMap(self.near)
-            matching = nearby if matching is None else matching & nearby
-        return FacetCounter(current_index(self.data_version), selected, matching)
+        sets = [
+            self.ranked if words else None,
+            self.near if located else None,
+        ]
+        for ids in sets:
+            if ids is not None:
+                bitmap = BitMap(ids)
+                matching = bitmap if matching is None else matching & bitmap
+        if grouped and self.epci is not None:
+            matching = self.epci if matching is None else matching & self.epci
+        index = current_index(self.data_version)
+        if "maintenant" in selected["ouvert"]:  # this request's option, beside the index's
+            opened = {**index.options["ouvert"], "maintenant": self._open_now(index)}
+            index = dataclasses.replace(index, options={**index.options, "ouvert": opened})
+        return FacetCounter(index, selected, matching)
 
     @cached_property
     def counter(self) -> FacetCounter:
@@ -502,6 +556,9 @@ class Figures:
                 for value, label in self.choices(name)
                 if counts.get(value) or value in selected
             ]
+            if name == "ouvert" and "maintenant" not in selected and self.counter.index.with_hours:
+                # offered whenever hours are known; counted once asked (it moves with time)
+                options.append(Option("maintenant", str(_("Ouvert maintenant")), None, False))
             facets.append(Facet(name, str(self.form.fields[name].label), options))
         return facets
 
@@ -527,7 +584,7 @@ class Figures:
         chips = []
         data = self.valid_data()
         labels = {name: dict(self.choices(name)) for name in FACETS if data.getlist(name)}
-        for name in ["q", *NEAR, *FACETS]:
+        for name in ["q", *NEAR, "epci", *FACETS]:
             if name == "rayon" and not self.filterset.origin:
                 continue  # a radius alone selects nothing
             for value in data.getlist(name):
@@ -539,6 +596,10 @@ class Figures:
                     value_label = value
                 elif name == "pres":
                     value_label = str(self.filterset.origin)
+                elif name == "epci":
+                    value_label = str(self.filterset.form.cleaned_data["epci"])
+                elif name == "ouvert" and value == "maintenant":
+                    value_label = str(_("maintenant"))
                 elif name == "rayon":
                     value_label = _("%(km)s km") % {"km": value}
                 elif name in FLAGS:
@@ -546,6 +607,8 @@ class Figures:
                 else:
                     value_label = labels.get(name, {}).get(value, value)
                 label = str(self.form.fields[name].label)
+                if name == "ouvert" and value == "maintenant":
+                    label = str(_("Ouvert"))
                 chips.append(Chip(name, label, value_label, remaining.urlencode()))
         return chips
 
@@ -562,6 +625,8 @@ class Figures:
                 count = self._counter(words=False).total
             elif chip.name == "pres":
                 count = self._counter(words=True, located=False).total
+            elif chip.name == "epci":
+                count = self._counter(words=True, grouped=False).total
             else:
                 count = self.counter.total_without(chip.name)
             if count:

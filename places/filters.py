@@ -10,20 +10,23 @@ unless ``fermes=1`` brings them back. ``pres`` and ``rayon`` keep the places wit
 of a commune (places.near), nearest first unless another sort is asked for.
 """
 
+import re
+from dataclasses import dataclass
 from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from places import near, search
+from places import hours, near, search
 from places.facets import ACTIVITY_FACETS, PARTNERSHIP_FACETS
 from places.models import (
     Activity,
     ActivityKind,
     Audience,
+    Commune,
     Department,
     Family,
     Lifecycle,
@@ -102,6 +105,45 @@ class CommuneFilter(django_filters.Filter):
     field_class = CommuneField
 
 
+@dataclass(frozen=True)
+class Epci:
+    """An intercommunalité of data/communes-2026.csv."""
+
+    siren: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    def communes(self):
+        return Commune.objects.filter(epci_siren=self.siren).values("insee")
+
+
+class EpciField(forms.CharField):
+    """An intercommunalité's SIREN (9 digits) → ``Epci``."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        value = value.strip()
+        name = (
+            Commune.objects.filter(epci_siren=value).values_list("epci_name", flat=True).first()
+            if re.fullmatch(r"\d{9}", value)
+            else None
+        )
+        if name is None:
+            raise forms.ValidationError(
+                _("intercommunalité inconnue « %(value)s » (son SIREN, 9 chiffres)."),
+                params={"value": value[:30]},
+            )
+        return Epci(value, name)
+
+
+class EpciFilter(django_filters.Filter):
+    field_class = EpciField
+
+
 class SortFilter(django_filters.ChoiceFilter):
     """Orders the results: by the sort asked for, else relevance when words are searched and
     name otherwise (``PlaceFilter.sort``). Declared last: relevance needs the search's rank."""
@@ -148,8 +190,15 @@ class PlaceFilter(django_filters.FilterSet):
     activite = checkboxes(_("Type d'activité"), ActivityKind.choices, "filter_activities")
     public = checkboxes(_("Public"), Audience.choices, "filter_activities")
     espace = checkboxes(_("Type d'espace"), SpaceKind.choices, "filter_spaces")
-    ouvert = FlagFilter(label=_("Ouvert au public"), method="filter_open")
+    # "1": open to the public; "maintenant": open now, by its opening hours (places.hours)
+    ouvert = django_filters.MultipleChoiceFilter(
+        label=_("Ouvert au public"),
+        choices=[("1", _("oui")), ("maintenant", _("Ouvert maintenant"))],
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_open",
+    )
     fauteuil = FlagFilter(label=_("Accessible en fauteuil roulant"), method="filter_wheelchair")
+    epci = EpciFilter(label=_("Intercommunalité"), method="filter_epci")
     pres = CommuneFilter(label=_("Près de la commune"), method="filter_near")
     rayon = django_filters.TypedChoiceFilter(
         label=_("Dans un rayon de"),
@@ -234,7 +283,16 @@ class PlaceFilter(django_filters.FilterSet):
         return self.form.cleaned_data.get("rayon") or near.DEFAULT_RADIUS
 
     def filter_open(self, queryset, name, value):
-        return queryset.filter(open_to_public=True)
+        """Open to the public, or open now (several values: either)."""
+        condition = Q(pk__in=[])
+        if "1" in value:
+            condition |= Q(open_to_public=True)
+        if "maintenant" in value:
+            condition |= Q(pk__in=hours.open_now(hours.now()))
+        return queryset.filter(condition)
+
+    def filter_epci(self, queryset, name, value):
+        return queryset.filter(insee_code__in=value.communes())
 
     def filter_wheelchair(self, queryset, name, value):
         return queryset.filter(step_free_access=True)

@@ -3,10 +3,11 @@ format) and read with ``opening-hours-py``: the week a place's page shows, and w
 is open at a given time. French public holidays (``PH``) and Paris time."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.utils import formats
+from django.utils import formats, timezone
 from opening_hours import OpeningHours, State
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -52,3 +53,25 @@ def is_open(value: str, moment: datetime.datetime) -> bool:
     if moment.tzinfo is not None:
         moment = moment.astimezone(PARIS).replace(tzinfo=None)
     return parse(value).is_open(moment)
+
+
+def now() -> datetime.datetime:
+    """The time « ouvert maintenant » means (one place to fix it in tests)."""
+    return timezone.now()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(value: str) -> OpeningHours:
+    return parse(value)
+
+
+def open_now(moment: datetime.datetime, places=None) -> list[int]:
+    """The ids of the published places whose hours say open at ``moment``; ``places``: their
+    (id, hours) pairs, else read."""
+    if places is None:
+        from places.models import Place
+
+        places = Place.objects.published().exclude(opening_hours="")
+        places = places.values_list("pk", "opening_hours")
+    paris = moment.astimezone(PARIS).replace(tzinfo=None)
+    return [pk for pk, value in places if _parsed(value).is_open(paris)]

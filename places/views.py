@@ -30,6 +30,7 @@ from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
     Activity,
+    Commune,
     Department,
     FormerSlug,
     Lifecycle,
@@ -191,6 +192,7 @@ class PlaceListView(FilterView):
             radius=filterset.radius,
             radii=near.RADII,
             unlocated=figures.unlocated(),
+            epcis=self.epcis(filterset),
         )
         if self.preset_values:
             context["partnership_total"] = cache.get_or_compute(
@@ -203,6 +205,22 @@ class PlaceListView(FilterView):
                 ).count(),
             )
         return context
+
+    @staticmethod
+    def epcis(filterset) -> list[tuple[str, str]]:
+        """(SIREN, name) of the intercommunalités of the départements asked for, to choose
+        one; none without a département (about 1,250 in France)."""
+        departments = filterset.form.cleaned_data.get("departement")
+        if not departments:
+            return []
+        codes = [department.code for department in departments]
+        return list(
+            Commune.objects.filter(department_code__in=codes)
+            .exclude(epci_siren="")
+            .values_list("epci_siren", "epci_name")
+            .distinct()
+            .order_by("epci_name")
+        )
 
     def hidden_facets(self, preset) -> set[str]:
         """Filters fixed by the page are not offered (a département page hides régions too)."""

@@ -200,7 +200,8 @@ PINNED = {
     # read from it, not queried), validating region=normandie
     "/lieux/?q=atelier&famille=fablab&region=normandie": (12, 1, 4),
     "/regions/normandie/": (13, 1, 4),  # + the région, its partnership count
-    "/departements/14/": (13, 1, 4),
+    # + the département's intercommunalités, to choose one
+    "/departements/14/": (14, 1, 5),
     "/partenariats/tig/": (11, 1, 2),
     "/": (7, 1, 3),
     "/partenaires/": (2, 1, 2),

@@ -142,3 +142,37 @@ def test_a_correction_can_propose_hours_and_unreadable_ones_are_explained(client
     assert response.status_code == 200
     assert "Horaires illisibles" in text_of(response)
     assert Place.objects.get(pk=place.pk).opening_hours == ""
+
+
+def test_open_now_at_fixed_times(client, db, monkeypatch):
+    PlaceFactory(name="Le mardi matin", opening_hours="Tu 09:00-12:00")
+    PlaceFactory(name="Le mercredi matin", opening_hours="We 09:00-12:00", open_to_public=True)
+    PlaceFactory(name="Sans horaires", open_to_public=True)
+
+    def names(query):
+        response = client.get(f"/lieux/?{query}")
+        return sorted(place.name for place in response.context["places"])
+
+    monkeypatch.setattr(hours, "now", lambda: datetime.datetime(2026, 11, 24, 10, tzinfo=PARIS))
+    response = client.get("/lieux/?ouvert=maintenant")
+    assert [place.name for place in response.context["places"]] == ["Le mardi matin"]
+    chips = {(chip.label, chip.value_label) for chip in response.context["chips"]}
+    assert ("Ouvert", "maintenant") in chips
+    assert_counts_match_sql("ouvert=maintenant")
+    # several values of a parameter: either
+    assert names("ouvert=maintenant&ouvert=1") == [
+        "Le mardi matin",
+        "Le mercredi matin",
+        "Sans horaires",
+    ]
+    assert client.get("/api/v1/lieux/?ouvert=maintenant").json()["count"] == 1
+    rows = b"".join(client.get("/lieux.csv?ouvert=maintenant")).decode("utf-8-sig")
+    assert rows.count("\n") == 2  # the header and one place
+    # Wednesday, 10:00: the other place; the page is not the one cached a day before
+    monkeypatch.setattr(hours, "now", lambda: datetime.datetime(2026, 11, 25, 10, tzinfo=PARIS))
+    assert names("ouvert=maintenant") == ["Le mercredi matin"]
+    # Wednesday, 13:00: none
+    monkeypatch.setattr(hours, "now", lambda: datetime.datetime(2026, 11, 25, 13, tzinfo=PARIS))
+    assert names("ouvert=maintenant") == []
+    # offered on the list once some hours are known
+    assert 'id="f-ouvert-maintenant"' in client.get("/lieux/").text

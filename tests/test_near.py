@@ -182,3 +182,24 @@ def test_the_chip_removes_the_commune_and_its_radius(client, reader):
     pres = next(chip for chip in chips if chip.name == "pres")
     assert pres.value_label == "Caen (14)"
     assert pres.remove_query == "famille=fablab"
+
+
+def test_an_intercommunality_keeps_its_communes_places(client, reader):
+    caen_la_mer = "200065597"
+    communes = set(Commune.objects.filter(epci_siren=caen_la_mer).values_list("insee", flat=True))
+    expected = set(
+        Place.objects.published()
+        .exclude(lifecycle=Lifecycle.FERME)
+        .filter(insee_code__in=communes)
+        .values_list("slug", flat=True)
+    )
+    assert "le-wip" in expected
+    response = client.get(f"/lieux/?epci={caen_la_mer}")
+    assert response.context["paginator"].count == len(expected)
+    chips = {(chip.label, chip.value_label) for chip in response.context["chips"]}
+    assert ("Intercommunalité", "CU Caen la Mer") in chips
+    assert_counts_match_sql(f"epci={caen_la_mer}&famille=coworking")
+    # offered once a département is chosen
+    assert f'<option value="{caen_la_mer}"' in client.get("/lieux/?departement=14").text
+    response = client.get("/lieux/?epci=123")
+    assert "intercommunalité inconnue « 123 »" in text_of(response)

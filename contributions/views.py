@@ -5,13 +5,16 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
+from opening_hours import ParserError
 
 from contributions import forms
 from contributions.models import Kind, Proposal
+from places import hours
 from places.models import Place
 from places.views import former_address
 
@@ -86,6 +89,17 @@ class CorrectionView(ContributionView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.place}
+
+    def get_context_data(self, **kwargs):
+        """With the opening hours in the form (the place's, or those just typed) as a week:
+        the syntax made readable before a moderator sees it."""
+        context = super().get_context_data(**kwargs)
+        value = (context["form"]["opening_hours"].value() or "").strip()
+        try:
+            context["hours_preview"] = hours.week(value, timezone.localdate()) if value else None
+        except ParserError:
+            context["hours_preview"] = None
+        return context
 
 
 class PartnershipView(ContributionView):

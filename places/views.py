@@ -206,20 +206,24 @@ class PlaceListView(FilterView):
             )
         return context
 
-    @staticmethod
-    def epcis(filterset) -> list[tuple[str, str]]:
+    def epcis(self, filterset) -> list[tuple[str, str]]:
         """(SIREN, name) of the intercommunalités of the départements asked for, to choose
         one; none without a département (about 1,250 in France)."""
         departments = filterset.form.cleaned_data.get("departement")
         if not departments:
             return []
-        codes = [department.code for department in departments]
-        return list(
-            Commune.objects.filter(department_code__in=codes)
-            .exclude(epci_siren="")
-            .values_list("epci_siren", "epci_name")
-            .distinct()
-            .order_by("epci_name")
+        codes = sorted(department.code for department in departments)
+        return cache.get_or_compute(
+            "epcis",
+            cache.request_version(self.request),
+            tuple(codes),
+            lambda: list(
+                Commune.objects.filter(department_code__in=codes)
+                .exclude(epci_siren="")
+                .values_list("epci_siren", "epci_name")
+                .distinct()
+                .order_by("epci_name")
+            ),
         )
 
     def hidden_facets(self, preset) -> set[str]:

@@ -176,3 +176,9 @@ def test_open_now_at_fixed_times(client, db, monkeypatch):
     assert names("ouvert=maintenant") == []
     # offered on the list once some hours are known
     assert 'id="f-ouvert-maintenant"' in client.get("/lieux/").text
+
+
+def test_the_correction_form_shows_the_hours_typed_as_a_week(client, db):
+    place = PlaceFactory(name="Le Hangar", opening_hours="Tu 09:00-12:00")
+    page = words_of(client.get(f"/lieux/{place.slug}/corriger/"))
+    assert "Mardi 09:00 – 12:00" in page and "Mercredi fermé" in page

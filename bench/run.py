@@ -98,7 +98,8 @@ API_TARGETS = ("api", "api_search")  # p50 ≤ 10 × floor
 # the words of the first set's searches (a sample: the stock admin takes about a second each at
 # 100,000 places).
 VARIED_ONE, VARIED_MANY, PEER_SAMPLE = 400, 1000, 60
-# The API asked the first set's questions (its list takes every parameter of /lieux/).
+# The API asked the first set's questions but late pages (its list takes every parameter of
+# /lieux/).
 API_SAMPLE = 200
 # Whole files of every place, streamed (never cached): (key, label, path).
 EXPORTS = [
@@ -448,8 +449,11 @@ class Bench:
             )
         )
         self._clear_cache(keep=("facet-index",))
+        # late pages left out: the list shows its last page for a page beyond it, the API answers
+        # 404 (docs/api.md), which the measure would count as errors
+        asked = [r for r in one if r.kind != "late_page"][:API_SAMPLE]
         results["api"] = self._each_once(
-            [r.path.replace("/lieux/", "/api/v1/lieux/", 1) for r in one[:API_SAMPLE]], 1
+            [r.path.replace("/lieux/", "/api/v1/lieux/", 1) for r in asked], 1
         )
         self.log(
             "  API, the same questions: p50 {p50:.0f} ms, max {max:.0f} ms".format(**results["api"])

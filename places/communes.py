@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from places.models import Commune, Department
@@ -103,6 +103,9 @@ def load(path: Path = DEFAULT_PATH, force: bool = False) -> dict:
         update_fields=fields,
     )
     removed, _ = Commune.objects.exclude(insee__in=[c.insee for c in communes]).delete()
+    # statistics now, not whenever autovacuum comes: the next queries' plans depend on them
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Commune._meta.db_table}")
     return {"communes": len(communes), "located": located, "removed": removed, "unchanged": False}
 
 

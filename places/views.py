@@ -40,6 +40,7 @@ from places.models import (
     PartnershipKind,
     Photo,
     Place,
+    PublicationStatus,
     Region,
     Space,
 )
@@ -601,11 +602,16 @@ class TigHostsView(TemplateView):
             ]
         else:  # nearest first, as one list
             groups = [(None, rows)]
-        departments = Department.objects.filter(
-            places__in=Place.objects.published().filter(
-                partnerships__in=Partnership.objects.filter(kind=PartnershipKind.TIG).active()
+        # the départements of the current TIG partnerships, their ids read first (one plain
+        # join, whatever the planner knows of freshly loaded tables)
+        hosting = set(
+            Partnership.objects.filter(
+                kind=PartnershipKind.TIG, place__status=PublicationStatus.PUBLISHED
             )
-        ).distinct()
+            .active()
+            .values_list("place__department_id", flat=True)
+        )
+        departments = Department.objects.filter(pk__in=hosting)
         return super().get_context_data(
             groups=groups,
             place_count=len(places),

@@ -163,12 +163,7 @@ class DirectoryPages(Pages):
             return DirectoryPaginator(request.figures, per_page, rows=view.get_queryset())
 
         self.django_paginator_class = paginator
-        places = super().paginate_queryset(queryset, request, view)
-        origin = request.figures.filterset.origin
-        if origin is not None:  # near a commune: each place says how far it is
-            for place in places:
-                place.distance_km = origin.distance_km(place.latitude, place.longitude)
-        return places
+        return super().paginate_queryset(queryset, request, view)
 
 
 class DirectoryFilter(BaseFilterBackend):

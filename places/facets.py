@@ -711,4 +711,9 @@ class DirectoryPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         ids = self.figures.page_ids(bottom, top)
         rows = {place.pk: place for place in self.rows.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        places = [rows[pk] for pk in ids if pk in rows]
+        origin = self.figures.filterset.origin
+        if origin is not None:  # near a commune: each place says how far it is
+            for place in places:
+                place.distance_km = origin.distance_km(place.latitude, place.longitude)
+        return self._get_page(places, number, self)

@@ -5,8 +5,6 @@ each option's count under the other filters and removable chips, as the director
 Spaces are counted in SQL (one ``GROUP BY`` per counted filter over the matching spaces): far
 fewer rows than places once filtered, and the page is cached per data version and query."""
 
-from dataclasses import dataclass
-
 import django_filters
 from django import forms
 from django.db.models import Count, F
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from places import near
+from places.facets import Facet, Option
 from places.filters import CommuneFilter, FlagFilter
 from places.models import Department, Lifecycle, PublicationStatus, Region, Space, SpaceKind
 
@@ -140,21 +139,6 @@ class SpaceFilter(django_filters.FilterSet):
             for value, label in SORTS
             if value != "distance" or self.origin
         ]
-
-
-@dataclass
-class Option:
-    value: str
-    label: str
-    count: int
-    selected: bool
-
-
-@dataclass
-class Facet:
-    name: str
-    label: str
-    options: list[Option]
 
 
 class SpaceFigures:

@@ -166,10 +166,6 @@ class PlaceListView(FilterView):
                 "asked": asked[:20],
                 "shown": page.number,
             }
-        origin = self.filterset.origin
-        if origin is not None:  # each card says how far it is
-            for place in page.object_list:
-                place.distance_km = origin.distance_km(place.latitude, place.longitude)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -588,12 +584,8 @@ class TigHostsView(TemplateView):
         by_place: dict[int, list[Partnership]] = {}
         for partnership in active.select_related("partner").order_by("partner__name", "pk"):
             by_place.setdefault(partnership.place_id, []).append(partnership)
-        origin = filterset.origin
-        rows = []
-        for place in places:
-            if origin is not None:
-                place.distance_km = origin.distance_km(place.latitude, place.longitude)
-            rows.append((place, by_place.get(place.pk, [])))
+        origin = filterset.origin  # near a commune, the places carry distance_km (places.near)
+        rows = [(place, by_place.get(place.pk, [])) for place in places]
         if origin is None:  # by département, then by name
             rows.sort(key=lambda row: (row[0].department.code, row[0].name.casefold()))
             groups = [

@@ -23,12 +23,15 @@ import array
 import dataclasses
 import datetime
 import itertools
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connections
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,9 +48,12 @@ from places.models import (
     Place,
     PublicationStatus,
     Region,
+    SearchWord,
     Space,
 )
 from tierslieux.routers import read_connection
+
+logger = logging.getLogger(__name__)
 
 # Filters whose options are counted, in the order of the page.
 FACETS = [
@@ -221,10 +227,70 @@ def current_index(version: int) -> FacetIndex:
     with _lock:
         if _memo.get("key") == key:
             return _memo["index"]
-    index = cache.get_or_compute_once("facet-index", version, (today,), lambda: build_index(today))
+    built = []
+
+    def build():
+        built.append(True)
+        return build_index(today)
+
+    index = cache.get_or_compute_once("facet-index", version, (today,), build)
     with _lock:
         _memo.update(key=key, index=index)
+    if built:
+        # the process that built the index for a new data version ranks the commonest words
+        warm_in_background(version)
     return index
+
+
+def ranked_ids(version: int, plan: search.Plan) -> array.array:
+    """Every published place matching the plan, most relevant first: ``search.ranked_ids``,
+    kept per data version and plan (words as searched, not filters): every query with the same
+    words, whatever its filters and page, reads the same list."""
+    stored = cache.get_or_compute(
+        "ranked",
+        version,
+        (plan.terms, plan.words, plan.unknown),
+        lambda: search.ranked_ids(plan).tobytes(),
+    )
+    return array.array("I", stored)
+
+
+def warm_common_searches(version: int, count: int) -> list[str]:
+    """Rank the ``count`` words that most places hold (stop words aside), as a visitor
+    searching each would, and keep their lists for this data version: the words whose ranking
+    costs most (``coworking``, 70,000 places at 100,000: about 150 ms) are ready before anyone
+    asks, and so are their typos, corrected to them. Stops as soon as the data changes again.
+    Returns the words ranked."""
+    words = SearchWord.objects.using(read_connection().alias).order_by("-places", "word")
+    ranked = []
+    # stop words ("de", "la": among the commonest) are not searched: skipped
+    for word in words.values_list("word", flat=True)[: 2 * count]:
+        if len(ranked) == count or cache.data_version() != version:
+            break
+        plan = search.plan(search.parse(word).words)
+        if plan.terms:
+            ranked_ids(version, plan)
+            ranked.append(word)
+    return ranked
+
+
+def warm_in_background(version: int):
+    """``warm_common_searches`` in a thread of its own (its own database connection, closed
+    when done), so that the request that built the index answers at once.
+    ``DIRECTORY_WARM_SEARCHES`` words (0: never)."""
+    count = settings.DIRECTORY_WARM_SEARCHES
+    if count <= 0:
+        return
+
+    def run():
+        try:
+            warm_common_searches(version, count)
+        except Exception:  # a failed warm-up only means visitors rank the words themselves
+            logger.exception("Ranking the commonest words failed")
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=run, name="warm-searches", daemon=True).start()
 
 
 def forget_index():
@@ -410,14 +476,7 @@ class Figures:
         same words, whatever its filters and page, reads the same list."""
         if not self.filterset.search_query:
             return None
-        plan = self.filterset.search_plan
-        stored = cache.get_or_compute(
-            "ranked",
-            self.data_version,
-            (plan.terms, plan.words, plan.unknown),
-            lambda: search.ranked_ids(plan).tobytes(),
-        )
-        return array.array("I", stored)
+        return ranked_ids(self.data_version, self.filterset.search_plan)
 
     @cached_property
     def near(self) -> array.array | None:

@@ -32,6 +32,9 @@ def _test_storage(settings, tmp_path):
     settings.WHITENOISE_USE_FINDERS = True
     # Local memory whatever REDIS_URL says: each test empties it (tests/test_cache.py uses Redis).
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # No background ranking: a thread's own connection would not see a test's transaction
+    # (tests/test_facets.py calls warm_common_searches itself).
+    settings.DIRECTORY_WARM_SEARCHES = 0
 
 
 @pytest.fixture(autouse=True)

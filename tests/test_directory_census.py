@@ -230,6 +230,24 @@ def test_sitemap_index_lists_pages_that_hold_every_place_once_in_both_languages(
     assert client.get("/sitemap-nowhere.xml").status_code == 404
 
 
+def test_place_sitemap_pages_say_what_djangos_own_would(census_reader):
+    """PlaceSitemap builds its entries with a reverse() per language per page: each entry (its
+    location, last change, alternates and x-default) is what Django's Sitemap._urls gives."""
+    from django.contrib.sitemaps import Sitemap
+
+    from places.sitemaps import PlaceSitemap
+
+    for page in (1, 3, 6):
+        ours = PlaceSitemap()._urls(page, "https", "example.org")
+        djangos = Sitemap._urls(PlaceSitemap(), page, "https", "example.org")
+        assert ours == djangos and len(ours) > 0
+    assert any(
+        url["location"] == "https://example.org/en/lieux/le-wip/"
+        for page in range(1, 7)
+        for url in PlaceSitemap()._urls(page, "https", "example.org")
+    )
+
+
 def test_robots_names_the_sitemap_index(client, census_reader):
     robots = client.get("/robots.txt").text
     assert "Sitemap: http://testserver/sitemap.xml" in robots

@@ -83,3 +83,43 @@ def test_pages_sorted_by_postgresql_equal_the_filtersets_order(census_reader, qu
     expected = list(result.filterset.qs.values_list("pk", flat=True))
     for bottom in (0, 50):
         assert result.page_ids(bottom, bottom + 50) == expected[bottom : bottom + 50], bottom
+
+
+def test_the_commonest_words_are_ranked_in_the_background_after_a_data_change(
+    census_reader, settings
+):
+    """The process that builds the index of a new data version ranks the commonest words in a
+    thread of its own (its own connection: it reads the committed census); a visitor's search of
+    one of them, or of its typo, then reads the list instead of ranking 70,000 places."""
+    import threading
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from places import cache, facets, search
+    from places.models import SearchWord
+
+    settings.DIRECTORY_WARM_SEARCHES = 3
+    version = figures("").data_version
+    facets.forget_index()
+    cache.cache.clear()
+    current_index(version)  # built here: the warm-up starts
+    for thread in threading.enumerate():
+        if thread.name == "warm-searches":
+            thread.join(timeout=30)
+    commonest = SearchWord.objects.order_by("-places", "word")
+    assert commonest[0].word == "coworking" and commonest[0].places > 1000
+    plans = [search.plan((word.word,)) for word in commonest[:6]]
+    plans = [plan for plan in plans if plan.terms][:3]  # stop words aside
+    assert len(plans) == 3
+    for plan in plans:
+        key = cache.key("ranked", version, plan.terms, plan.words, plan.unknown)
+        assert cache.cache.get(key) == search.ranked_ids(plan).tobytes(), plan
+    with CaptureQueriesContext(connection) as queries:
+        result = figures("q=coworkig&region=normandie")  # corrected to "coworking"
+        assert result.corrections == (("coworkig", "coworking"),)
+        assert result.total > 0 and result.page_ids(0, 50)
+    assert not any("ts_rank" in query["sql"] for query in queries)
+    # a warm-up for a data version that is no longer current stops at once
+    assert facets.warm_common_searches(version - 1, 3) == []
+    assert facets.warm_common_searches(version, 1) == ["coworking"]

@@ -175,6 +175,9 @@ for _alias in DATABASES.values():
 # "too broad" page rather than a worker held for seconds. Below gunicorn's timeout (30 s).
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_STATEMENT_TIMEOUT_MS", 3000))
 ADMIN_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_ADMIN_STATEMENT_TIMEOUT_MS", 20000))
+# After each data change, the process that rebuilds the facet index ranks this many of the
+# commonest words in a background thread (places.facets.warm_common_searches); 0: never.
+DIRECTORY_WARM_SEARCHES = int(os.environ.get("DJANGO_WARM_SEARCHES", 60))
 
 # The release being served (a commit hash, set by the deployment); without it, a digest of the
 # code and templates. Part of every cache key: a new release never serves the previous pages.

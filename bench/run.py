@@ -91,6 +91,13 @@ SCENARIOS = [
     ("peer_typo", "Peer: stock admin, typo", STOCK_ADMIN + "?q=montpelier", "peer"),
 ]
 WORKERS = (os.cpu_count() or 1) * 2 + 1
+# Statistics pages, each requested once uncached (France, a région, a département, in English)
+STATISTICS = (
+    "/statistiques/",
+    "/statistiques/normandie/",
+    "/statistiques/14/",
+    "/en/statistiques/",
+)
 PEER_OF = {"search_common": "peer_common", "search_rare": "peer_rare", "search_typo": "peer_typo"}
 PAGE_TARGETS = ("list", "list_filters", "place")  # p50 ≤ 8 × floor
 API_TARGETS = ("api", "api_search")  # p50 ≤ 10 × floor
@@ -497,6 +504,18 @@ class Bench:
         )
         return result
 
+    def _statistics(self) -> dict:
+        """Each statistics page once, nothing of it cached (figures, centres, page)."""
+        self._clear_cache(keep=("facet-index",))
+        timings = {}
+        for path in STATISTICS:
+            elapsed, status, _body = self._request(path)
+            if status != 200:
+                raise BenchError(f"{path} : HTTP {status}")
+            timings[path] = elapsed
+        self.log("  statistics: " + ", ".join(f"{p} {ms:.0f} ms" for p, ms in timings.items()))
+        return timings
+
     def _exports(self, size: int) -> dict:
         """Each whole file of every place, once, read as it streams: the first byte, the
         places per second, the rows (checked against the number of places) and the workers'
@@ -543,6 +562,7 @@ class Bench:
             cached = self._cached(size, cookie)
             varied = self._varied(cookie)
             sitemap = self._sitemap()
+            statistics = self._statistics()
             exports = self._exports(size)
             rss = self._worker_rss_mb()
         finally:
@@ -565,6 +585,7 @@ class Bench:
             "results": cached,
             "varied": varied,
             "sitemap": sitemap,
+            "statistics": statistics,
             "exports": exports,
             "rss": rss,
             "relevance_misses": misses,
@@ -688,7 +709,10 @@ class Bench:
                 f"First request after a data change (builds the facet index, nothing cached): "
                 f"{varied['index_ms']:.0f} ms. "
                 f"Sitemap: an index of {sitemap['pages']} pages ({sitemap['index_ms']:.0f} ms), "
-                f"{sitemap['urls']} URLs, at most {sitemap['most_urls']} in a page.",
+                f"{sitemap['urls']} URLs, at most {sitemap['most_urls']} in a page. "
+                "Statistics pages, each once, nothing cached: "
+                + ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in run["statistics"].items())
+                + ".",
                 "",
                 f"Worker memory after the run (RSS, MB): {rss}. Relevance set: "
                 + (
@@ -777,6 +801,14 @@ class Bench:
                     "listed",
                 )
             )
+        slowest = max(large["statistics"].items(), key=lambda item: item[1])
+        checks.append(
+            (
+                slowest[1] <= 500,
+                f"statistics pages at {n}, uncached: slowest `{slowest[0]}` {slowest[1]:.0f} ms "
+                "(≤ 500, as any uncached request)",
+            )
+        )
         for size in sizes:
             results = runs[size]["results"]
             floor = results["floor"]["p50"]

@@ -18,6 +18,14 @@ urlpatterns = [
     path("carte/", views.MapView.as_view(), name="map"),
     path("tig/", views.TigHostsView.as_view(), name="tig"),
     path("espaces/", views.SpaceFinderView.as_view(), name="spaces"),
+    path("statistiques/", views.StatisticsView.as_view(), name="statistics"),
+    path("statistiques/<slug:table>.csv", views.statistics_csv, name="statistics_csv"),
+    path("statistiques/<str:scope>/", views.StatisticsView.as_view(), name="statistics_scope"),
+    path(
+        "statistiques/<str:scope>/<slug:table>.csv",
+        views.statistics_csv,
+        name="statistics_scope_csv",
+    ),
     path("a-propos/", views.AboutView.as_view(), name="about"),
     path("communes.json", views.communes_json, name="communes"),
 ]

@@ -1,7 +1,9 @@
 """Public pages. The directory, its territory / partnership-kind variants and the map's GeoJSON all
 go through places.filters.PlaceFilter, so one query string means the same thing everywhere."""
 
+import csv
 import datetime
+import io
 import itertools
 import json
 
@@ -16,7 +18,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import agenda, cache, communes, exchange, hours, near, search, sheet
+from places import agenda, cache, charts, communes, exchange, hours, near, search, sheet, statistics
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -76,6 +78,7 @@ class HomeView(TemplateView):
             regions=regions,
             region_count=sum(1 for region in regions if region.place_count),
             kinds=[(kind, figures["kinds"].get(kind.value, 0)) for kind in PartnershipKind],
+            coverage=figures["coverage"],
             latest=Place.objects.published()
             .exclude(lifecycle=Lifecycle.FERME)
             .with_territory()
@@ -96,6 +99,7 @@ def home_figures() -> dict:
         "kinds": dict(
             partnerships.values_list("kind").annotate(n=Count("place", distinct=True)).order_by()
         ),
+        "coverage": statistics.coverage_summary(),
     }
 
 
@@ -647,6 +651,98 @@ class SpaceFinderView(TemplateView):
             radii=near.RADII,
             **kwargs,
         )
+
+
+def _statistics(request, slug: str | None) -> statistics.Statistics:
+    """The figures of France or of the région / département a URL names (404 otherwise), kept
+    per data version, day and language (their labels are written in it)."""
+    scope = statistics.Scope()
+    if slug is not None:
+        scope = statistics.find_scope(slug)
+        if scope is None:
+            raise Http404(_("Aucune région ni aucun département ne porte ce nom."))
+    return cache.get_or_compute(
+        "statistics",
+        cache.request_version(request),
+        (scope.slug, timezone.localdate(), translation.get_language()),
+        lambda: statistics.compute(scope),
+    )
+
+
+@method_decorator(cache.cached_page, name="dispatch")
+class StatisticsView(TemplateView):
+    """/statistiques/ (France), /statistiques/<région>/, /statistiques/<code>/: every figure as
+    an SVG chart, the same figures as a table under it, and as CSV."""
+
+    template_name = "places/statistics.html"
+
+    def get(self, request, *args, **kwargs):
+        slug = self.kwargs.get("scope")
+        if slug and slug != slug.lower() and not Department.objects.filter(code=slug).exists():
+            return redirect("places:statistics_scope", slug.lower(), permanent=True)
+        if slug and slug.upper() != slug and Department.objects.filter(code=slug.upper()).exists():
+            return redirect("places:statistics_scope", slug.upper(), permanent=True)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("scope", None)  # the URL's slug; the context's scope is the territory
+        figures = _statistics(self.request, self.kwargs.get("scope"))
+        scope = figures.scope
+        version = cache.request_version(self.request)
+        drawn = []
+        for table in figures.tables:
+            chart = None
+            if table.chart == "bars" and table.rows:
+                chart = charts.bars(table)
+            elif table.chart == "tiles":
+                centres = cache.get_or_compute(
+                    "department-centres", version, (), charts.department_centres
+                )
+                ids = dict(Department.objects.values_list("code", "pk"))
+                chart = charts.tiles(table, centres, ids)
+            csv_args = [scope.slug, table.slug] if scope.slug else [table.slug]
+            drawn.append(
+                {
+                    "table": table,
+                    "chart": chart,
+                    "csv": reverse(
+                        "places:statistics_scope_csv" if scope.slug else "places:statistics_csv",
+                        args=csv_args,
+                    ),
+                }
+            )
+        breadcrumbs = [(_("France"), reverse("places:statistics"))]
+        if scope.region:
+            region_url = reverse("places:statistics_scope", args=[scope.region.slug])
+            breadcrumbs.append((scope.region.name, region_url))
+        if scope.department:
+            breadcrumbs.append((scope.name, ""))
+        return super().get_context_data(
+            figures=figures,
+            scope=scope,
+            per=statistics.per_inhabitants(figures.total, figures.population),
+            charts=drawn,
+            breadcrumbs=breadcrumbs,
+            regions=Region.objects.order_by("name"),
+            **kwargs,
+        )
+
+
+def statistics_csv(request, table, scope=None):
+    """One figure of the statistics page as CSV: the table's columns and rows, numbers
+    unformatted (a point before decimals), for a spreadsheet."""
+    figures = _statistics(request, scope)
+    found = figures.table(table)
+    if found is None:
+        raise Http404(_("Ce tableau n'existe pas."))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([column.label for column in found.columns])
+    writer.writerows(found.cells())
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"statistiques-{figures.scope.slug or 'france'}-{found.slug}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @method_decorator(cache.cached_page, name="dispatch")

@@ -123,6 +123,17 @@ def clear_history():
         model.history.all().delete()
 
 
+@pytest.fixture(scope="module")
+def communes_loaded(django_db_setup, django_db_blocker):
+    """The 34,969 communes of data/communes-2026.csv, committed for the module, removed after."""
+    from places.models import Commune
+
+    with django_db_blocker.unblock():
+        call_command("load_communes", stdout=io.StringIO())
+        yield
+        Commune.objects.all().delete()
+
+
 @pytest.fixture
 def census_reader(committed_census, db):
     """A test reading the committed census (inside its own rolled-back transaction)."""

@@ -49,6 +49,8 @@ PAGES = {
     "partner": "/partenaires/spip-du-calvados/",
     "map": "/carte/?region=normandie",
     "about": "/a-propos/",
+    "statistics": "/statistiques/",
+    "statistics-departement": "/statistiques/14/",
     "propose": "/contribuer/",
     "correct": "/lieux/le-wip/corriger/",
     "partnership": "/lieux/le-wip/partenariat/",

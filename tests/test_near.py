@@ -5,7 +5,6 @@ import io
 import math
 
 import pytest
-from django.core.management import call_command
 from django.http import QueryDict
 
 from places import near
@@ -13,15 +12,6 @@ from places.filters import PlaceFilter
 from places.models import Commune, Lifecycle, Place
 from tests.conftest import assert_counts_match_sql, figures, text_of
 from tests.factories import PlaceFactory
-
-
-@pytest.fixture(scope="module")
-def communes_loaded(django_db_setup, django_db_blocker):
-    """The 34,969 communes, committed for the module, removed after."""
-    with django_db_blocker.unblock():
-        call_command("load_communes", stdout=io.StringIO())
-        yield
-        Commune.objects.all().delete()
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from places.models import (
     Region,
 )
 from places.reference_data import DEMO_PROVENANCE
+from tierslieux.routers import read_connection
 
 # Places per 100,000 inhabitants
 PER = 100_000
@@ -185,11 +186,7 @@ def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
             _("Lieux par famille"),
             _("Famille"),
             Family,
-            Counter(
-                family
-                for families in places.values_list("families", flat=True)
-                for family in families
-            ),
+            _family_counts(places),
             note=_("Un lieu peut appartenir à plusieurs familles."),
         ),
         _vocabulary(
@@ -209,7 +206,8 @@ def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
         *_partnerships(places, today),
         _freshness(places, total, today),
     ]
-    coverage = _coverage(places, communes, by_commune, covered)
+    national = not (scope.region or scope.department)
+    coverage = _coverage(places, communes, by_commune, covered, national)
     return Statistics(scope, total, closed, population, tables, coverage)
 
 
@@ -375,15 +373,16 @@ def _covered() -> tuple[Counter, set[str]]:
     return by_commune, covered
 
 
-def _coverage(places, communes, by_commune: Counter, covered: set[str]) -> dict:
+def _coverage(places, communes, by_commune: Counter, covered: set[str], national=False) -> dict:
     """Shares of the scope's population living in a commune, and in an intercommunalité, that
-    holds at least one place; the scope's places that no commune of 2026 holds."""
+    holds at least one place; the scope's places that no commune of 2026 holds (``national``:
+    the scope's places are all the published ones, already counted in ``by_commune``)."""
     population = sum(row[4] for row in communes)
     in_commune = sum(row[4] for row in communes if by_commune.get(row[0]))
     in_epci = sum(
         row[4] for row in communes if by_commune.get(row[0]) or (row[2] and row[2] in covered)
     )
-    codes = _places_by_commune(places)
+    codes = by_commune if national else _places_by_commune(places)
     known = set(Commune.objects.filter(insee__in=list(codes)).values_list("insee", flat=True))
     unplaced = sum(count for code, count in codes.items() if code not in known)
     return {
@@ -488,6 +487,18 @@ def _coverage_tables(scope: Scope, communes, covered: set[str]) -> list[Table]:
             ),
         )
     ]
+
+
+def _family_counts(places) -> Counter:
+    """Places by family, counted in the database (100,000 arrays are not sent to Python)."""
+    sql, params = places.values("families").query.sql_with_params()
+    with read_connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT family, count(*) FROM ({sql}) AS place, unnest(place.families) AS family "
+            "GROUP BY family",
+            params,
+        )
+        return Counter(dict(cursor.fetchall()))
 
 
 def _vocabulary(slug, title, heading, choices, counts: Counter, note: str = "") -> Table:
@@ -625,4 +636,4 @@ def coverage_summary() -> dict:
     that holds at least one place, and in a commune that does."""
     scope = Scope()
     communes = list(scope.communes().values_list(*COMMUNE_COLUMNS))
-    return _coverage(scope.places(), communes, *_covered())
+    return _coverage(scope.places(), communes, *_covered(), national=True)

@@ -275,6 +275,7 @@ class Bench:
         self._manage("collectstatic", "--no-input", "-v0")
         self._manage("import_cget", str(ROOT / "data" / "cget-tiers-lieux-2019.csv"))
         self._manage("load_reference_data")
+        self._manage("load_communes")  # populations and intercommunalités: statistics, "near"
         self.session = (
             self._manage(
                 "shell",

@@ -48,20 +48,19 @@ class Bar:
 def bars(table) -> dict:
     """Horizontal bars, one per row of the table, scaled to the largest value."""
     rows = table.bars()
-    longest = max((len(label) for label, _value, _text in rows), default=0)
+    longest = max((len(label) for label, _value in rows), default=0)
     label_width = min(max(longest * CHAR + 12, 80), WIDTH * 0.45)
-    top = max((value for _label, value, _text in rows), default=0) or 1
+    top = max((value for _label, value in rows), default=0) or 1
     room = WIDTH - label_width - 90
-    decimals = 1 if any(isinstance(row[table.value], float) for row in table.rows) else 0
     drawn = [
         Bar(
             label=label,
-            value=number(value, decimals),
+            value=number(value, table.value_decimals),
             y=index * BAR_ROW,
             width=round(room * value / top, 1),
             value_x=round(label_width + room * value / top + 6, 1),
         )
-        for index, (label, value, _text) in enumerate(rows)
+        for index, (label, value) in enumerate(rows)
     ]
     return {
         "width": WIDTH,
@@ -72,15 +71,15 @@ def bars(table) -> dict:
     }
 
 
-def department_centres() -> dict[int, tuple[float, float]]:
-    """Each département's population-weighted centre (latitude, longitude) from its located
-    communes: one aggregate query."""
+def department_centres() -> dict[str, tuple[float, float]]:
+    """Each département's population-weighted centre (latitude, longitude) by its code, from
+    its located communes: one aggregate query."""
     weight = Cast(F("population"), FloatField())
     rows = (
         Commune.objects.exclude(latitude=None)
         .exclude(department=None)
         .filter(population__gt=0)
-        .values("department_id")
+        .values("department__code")
         .annotate(
             people=Sum("population"),
             lat=Sum(Cast(F("latitude"), FloatField()) * weight),
@@ -89,7 +88,7 @@ def department_centres() -> dict[int, tuple[float, float]]:
         .order_by()
     )
     return {
-        row["department_id"]: (row["lat"] / row["people"], row["lon"] / row["people"])
+        row["department__code"]: (row["lat"] / row["people"], row["lon"] / row["people"])
         for row in rows
     }
 
@@ -127,14 +126,12 @@ def tile_positions(
     return placed
 
 
-def tiles(table, centres: dict[int, tuple[float, float]], department_ids: dict[str, int]) -> dict:
+def tiles(table, centres: dict[str, tuple[float, float]]) -> dict:
     """The cartogram of a table of départements (rows with ``code``, ``name``, ``places``,
     ``per``), coloured by places per 100,000 inhabitants in five classes of equal counts."""
     rows = {row["code"]: row for row in table.rows}
     mainland = {
-        code: centres[department_ids[code]]
-        for code in rows
-        if not code.startswith("97") and department_ids.get(code) in centres
+        code: centres[code] for code in rows if not code.startswith("97") and code in centres
     }
     positions = tile_positions(mainland, {code: rows[code]["population"] for code in mainland})
     last_row = max((row for _col, row in positions.values()), default=0)

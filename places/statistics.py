@@ -16,9 +16,9 @@ like the directory's own list with « fermés » ticked.
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from functools import cached_property
 
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,6 @@ from places.models import (
     Region,
 )
 from places.reference_data import DEMO_PROVENANCE
-from tierslieux.routers import read_connection
 
 # Places per 100,000 inhabitants
 PER = 100_000
@@ -72,19 +71,23 @@ class Scope:
             return places.in_department(self.department)
         return places.in_region(self.region) if self.region else places
 
-    def communes(self):
-        communes = Commune.objects.all()
+    def select(self, communes: list[tuple]) -> list[tuple]:
+        """The scope's rows among every commune's (``COMMUNE_COLUMNS``)."""
         if self.department:
-            return communes.filter(department=self.department)
-        return communes.filter(department__region=self.region) if self.region else communes
+            return [row for row in communes if row[1] == self.department.pk]
+        if self.region:
+            ids = set(self.region.departments.values_list("pk", flat=True))
+            return [row for row in communes if row[1] in ids]
+        return communes
 
 
 def find_scope(slug: str) -> Scope | None:
-    """The scope a URL names: a département's code (« 14 », « 2a »), else a région's slug."""
+    """The scope a URL names, whatever its case: a département's code (« 14 », « 2a »), else a
+    région's slug (« Normandie »). Its own ``slug`` is the one address to use."""
     department = Department.objects.select_related("region").filter(code=slug.upper()).first()
     if department:
         return Scope(region=department.region, department=department)
-    region = Region.objects.filter(slug=slug).first()
+    region = Region.objects.filter(slug=slug.lower()).first()
     return Scope(region=region) if region else None
 
 
@@ -131,20 +134,13 @@ class Table:
             for index, row in enumerate(self.rows)
         ]
 
-    def bars(self) -> list[tuple[str, float, str]]:
-        """(label, value, value as written) for each row."""
-        return [
-            (str(row[self.label]), float(row[self.value] or 0), _number(row[self.value]))
-            for row in self.rows
-        ]
+    def bars(self) -> list[tuple[str, float]]:
+        """(label, value) for each row."""
+        return [(str(row[self.label]), float(row[self.value] or 0)) for row in self.rows]
 
-
-def _number(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float | Decimal):
-        return f"{value:.1f}"
-    return str(value)
+    @property
+    def value_decimals(self) -> int:
+        return next(column.decimals for column in self.columns if column.key == self.value)
 
 
 def per_inhabitants(places: int, population: int) -> float | None:
@@ -173,20 +169,20 @@ def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
     """Every figure of the scope, in a dozen queries whatever the number of places."""
     today = today or timezone.localdate()
     places = scope.places()
-    total = places.count()
-    closed = places.filter(lifecycle=Lifecycle.FERME).count()
-    communes = list(scope.communes().values_list(*COMMUNE_COLUMNS))
+    counts = _counts(places, today)
+    total, closed = counts["total"], counts["lifecycle"][Lifecycle.FERME]
+    geography = Geography.read()
+    communes = scope.select(geography.communes)
     population = sum(row[4] for row in communes)
-    by_commune, covered = _covered()
     tables = [
-        *_territories(scope, places, by_commune),
-        *_coverage_tables(scope, communes, covered),
+        *_territories(scope, places, communes, geography),
+        *_coverage_tables(scope, communes, geography),
         _vocabulary(
             "familles",
             _("Lieux par famille"),
             _("Famille"),
             Family,
-            _family_counts(places),
+            counts["families"],
             note=_("Un lieu peut appartenir à plusieurs familles."),
         ),
         _vocabulary(
@@ -194,37 +190,33 @@ def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
             _("Lieux par mode de gestion"),
             _("Mode de gestion"),
             ManagementType,
-            Counter(dict(places.values_list("management_type").annotate(n=Count("pk")).order_by())),
+            counts["management_type"],
         ),
         _vocabulary(
             "cycle",
             _("Lieux par étape"),
             _("Étape"),
             Lifecycle,
-            Counter(dict(places.values_list("lifecycle").annotate(n=Count("pk")).order_by())),
+            counts["lifecycle"],
         ),
         *_partnerships(places, today),
-        _freshness(places, total, today),
+        _freshness(places, total, counts["fresh"]),
     ]
     national = not (scope.region or scope.department)
-    coverage = _coverage(places, communes, by_commune, covered, national)
-    return Statistics(scope, total, closed, population, tables, coverage)
+    codes = geography.places if national else _places_by_commune(places)
+    return Statistics(scope, total, closed, population, tables, geography.coverage(communes, codes))
 
 
-def _territories(scope: Scope, places, by_commune: Counter) -> list[Table]:
+def _territories(scope: Scope, places, communes, geography: "Geography") -> list[Table]:
     """Places and places per 100,000 inhabitants, by région and département (France), by
     département (a région), by intercommunalité (a département)."""
-    by_department = dict(places.values_list("department_id").annotate(n=Count("pk")).order_by())
-    people = dict(
-        scope.communes()
-        .exclude(department=None)
-        .values_list("department_id")
-        .annotate(n=Sum("population"))
-        .order_by()
-    )
-    tables = []
     if scope.department:
-        return [_epcis(scope, by_commune)]
+        return [_epcis(communes, geography.places)]
+    by_department = dict(places.values_list("department_id").annotate(n=Count("pk")).order_by())
+    people = Counter()
+    for _insee, department_id, _siren, _name, population in communes:
+        people[department_id] += population
+    tables = []
     departments = Department.objects.select_related("region").order_by("code")
     if scope.region:
         departments = departments.filter(region=scope.region)
@@ -302,29 +294,27 @@ def _territories(scope: Scope, places, by_commune: Counter) -> list[Table]:
 ARRONDISSEMENTS = (("751", "75056"), ("6938", "69123"), ("132", "13055"))
 
 
-def commune_code(code: str) -> str:
-    """The commune's INSEE code for a place's code (an arrondissement's → its commune's)."""
-    for prefix, commune in ARRONDISSEMENTS:
-        if code.startswith(prefix) and len(code) == 5:
-            return commune
-    return code
+# The commune's INSEE code of a place (an arrondissement's → its commune's), as SQL
+COMMUNE_CODE = Case(
+    *[
+        When(insee_code__startswith=prefix, then=Value(commune))
+        for prefix, commune in ARRONDISSEMENTS
+    ],
+    default=F("insee_code"),
+)
 
 
 def _places_by_commune(places) -> Counter:
     """Places by commune code ("" for those without one), arrondissements counted with their
-    commune."""
-    counts = Counter()
-    for code, count in places.values_list("insee_code").annotate(n=Count("pk")).order_by():
-        counts[commune_code(code)] += count
-    return counts
+    commune, grouped in the database."""
+    rows = places.order_by().values(code=COMMUNE_CODE).annotate(n=Count("pk"))
+    return Counter({row["code"]: row["n"] for row in rows})
 
 
-def _epcis(scope: Scope, by_commune: Counter) -> Table:
+def _epcis(communes, by_commune: Counter) -> Table:
     """A département's intercommunalités: the places of their communes in it, their people."""
     epcis = defaultdict(lambda: {"places": 0, "population": 0, "communes": 0})
-    for insee, _department, siren, name, population in scope.communes().values_list(
-        *COMMUNE_COLUMNS
-    ):
+    for insee, _department, siren, name, population in communes:
         row = epcis[(siren, name or _("Sans intercommunalité"))]
         row["places"] += by_commune.get(insee, 0)
         row["population"] += population
@@ -361,54 +351,70 @@ def _epcis(scope: Scope, by_commune: Counter) -> Table:
     )
 
 
-def _covered() -> tuple[Counter, set[str]]:
-    """Published places by commune, and the intercommunalités that hold at least one (wherever
-    their communes lie: an intercommunalité may cross a département's border)."""
-    by_commune = _places_by_commune(Place.objects.published())
-    covered = set(
-        Commune.objects.filter(insee__in=list(by_commune))
-        .exclude(epci_siren="")
-        .values_list("epci_siren", flat=True)
-    )
-    return by_commune, covered
+@dataclass
+class Geography:
+    """Every commune (``COMMUNE_COLUMNS``, one query: 35,000 short rows) and the published
+    places by commune: what coverage needs, read once, joined here rather than by sending
+    thousands of commune codes back to the database."""
+
+    communes: list[tuple]
+    places: Counter  # published places by commune code
+
+    @classmethod
+    def read(cls) -> "Geography":
+        return cls(
+            list(Commune.objects.order_by().values_list(*COMMUNE_COLUMNS)),
+            _places_by_commune(Place.objects.published()),
+        )
+
+    @cached_property
+    def epci_of(self) -> dict[str, str]:
+        return {insee: siren for insee, _department, siren, _name, _people in self.communes}
+
+    @cached_property
+    def covered(self) -> set[str]:
+        """The intercommunalités that hold at least one place (wherever their communes lie:
+        an intercommunalité may cross a département's border)."""
+        return {self.epci_of[code] for code in self.places if self.epci_of.get(code)}
+
+    @cached_property
+    def epci_population(self) -> Counter:
+        """Each intercommunalité's whole population, wherever its communes lie."""
+        totals = Counter()
+        for _insee, _department, siren, _name, population in self.communes:
+            if siren:
+                totals[siren] += population
+        return totals
+
+    def coverage(self, communes: list[tuple], codes: Counter) -> dict:
+        """Shares of the population of ``communes`` living in a commune, and in an
+        intercommunalité, that holds at least one place; how many of the places by commune
+        ``codes`` no commune of 2026 holds."""
+        population = sum(row[4] for row in communes)
+        in_commune = sum(row[4] for row in communes if self.places.get(row[0]))
+        in_epci = sum(
+            row[4]
+            for row in communes
+            if self.places.get(row[0]) or (row[2] and row[2] in self.covered)
+        )
+        return {
+            "population": population,
+            "commune_share": share(in_commune, population),
+            "epci_share": share(in_epci, population),
+            "unplaced": sum(count for code, count in codes.items() if code not in self.epci_of),
+        }
 
 
-def _coverage(places, communes, by_commune: Counter, covered: set[str], national=False) -> dict:
-    """Shares of the scope's population living in a commune, and in an intercommunalité, that
-    holds at least one place; the scope's places that no commune of 2026 holds (``national``:
-    the scope's places are all the published ones, already counted in ``by_commune``)."""
-    population = sum(row[4] for row in communes)
-    in_commune = sum(row[4] for row in communes if by_commune.get(row[0]))
-    in_epci = sum(
-        row[4] for row in communes if by_commune.get(row[0]) or (row[2] and row[2] in covered)
-    )
-    codes = by_commune if national else _places_by_commune(places)
-    known = set(Commune.objects.filter(insee__in=list(codes)).values_list("insee", flat=True))
-    unplaced = sum(count for code, count in codes.items() if code not in known)
-    return {
-        "population": population,
-        "commune_share": share(in_commune, population),
-        "epci_share": share(in_epci, population),
-        "unplaced": unplaced,
-    }
-
-
-def _coverage_tables(scope: Scope, communes, covered: set[str]) -> list[Table]:
+def _coverage_tables(scope: Scope, communes, geography: Geography) -> list[Table]:
     """The intercommunalités without any place: listed for a région or a département, counted
     by département for France (the page of a département lists them)."""
     epcis = {}
     for _insee, department_id, siren, name, _population in communes:
         if not siren:
             continue
-        epci = epcis.setdefault(siren, {"name": name, "departments": set(), "population": 0})
+        epci = epcis.setdefault(siren, {"name": name, "departments": set()})
         epci["departments"].add(department_id)
-    # an intercommunalité's whole population, wherever its communes lie
-    totals = dict(
-        Commune.objects.filter(epci_siren__in=list(epcis))
-        .values_list("epci_siren")
-        .annotate(n=Sum("population"))
-        .order_by()
-    )
+    covered, totals = geography.covered, geography.epci_population
     departments = {d.pk: d for d in Department.objects.all()}
     without = [(siren, epci) for siren, epci in epcis.items() if siren not in covered]
     if scope.region or scope.department:
@@ -489,16 +495,29 @@ def _coverage_tables(scope: Scope, communes, covered: set[str]) -> list[Table]:
     ]
 
 
-def _family_counts(places) -> Counter:
-    """Places by family, counted in the database (100,000 arrays are not sent to Python)."""
-    sql, params = places.values("families").query.sql_with_params()
-    with read_connection().cursor() as cursor:
-        cursor.execute(
-            f"SELECT family, count(*) FROM ({sql}) AS place, unnest(place.families) AS family "
-            "GROUP BY family",
-            params,
-        )
-        return Counter(dict(cursor.fetchall()))
+def _counts(places, today: datetime.date) -> dict:
+    """The scope's places counted by family, management type and stage, with the total and
+    those verified in the last twelve months: one pass over the places (an aggregate each)."""
+    choices = {"families": Family, "management_type": ManagementType, "lifecycle": Lifecycle}
+    since = today - datetime.timedelta(days=FRESH_DAYS)
+    aggregates = {
+        "total": Count("pk"),
+        "fresh": Count("pk", filter=Q(last_verified__gte=since)),
+        "management_type:": Count("pk", filter=Q(management_type="")),
+    }
+    for field_name, vocabulary in choices.items():
+        for value in vocabulary.values:
+            condition = (
+                {"families__contains": [value]} if field_name == "families" else {field_name: value}
+            )
+            aggregates[f"{field_name}:{value}"] = Count("pk", filter=Q(**condition))
+    result = places.order_by().aggregate(**aggregates)
+    counts = {field_name: Counter() for field_name in choices}
+    for key, count in result.items():
+        if ":" in key:
+            field_name, value = key.split(":", 1)
+            counts[field_name][value] = count
+    return {**counts, "total": result["total"], "fresh": result["fresh"]}
 
 
 def _vocabulary(slug, title, heading, choices, counts: Counter, note: str = "") -> Table:
@@ -520,9 +539,11 @@ def _vocabulary(slug, title, heading, choices, counts: Counter, note: str = "") 
 
 
 def _partnerships(places, today: datetime.date) -> list[Table]:
-    partnerships = Partnership.objects.filter(place__in=places)
+    partnerships = Partnership.objects.filter(place__in=places.order_by().values("pk"))
     rows = list(
-        partnerships.values_list("kind", "partner__level", "start_date", "end_date", "provenance")
+        partnerships.order_by().values_list(
+            "kind", "partner__level", "start_date", "end_date", "provenance"
+        )
     )
     illustrative = sum(1 for row in rows if row[4] == DEMO_PROVENANCE)
     note = ""
@@ -593,11 +614,10 @@ def _partnerships(places, today: datetime.date) -> list[Table]:
     return [kinds, by_level, by_year]
 
 
-def _freshness(places, total: int, today: datetime.date) -> Table:
+def _freshness(places, total: int, fresh: int) -> Table:
     """Where the records come from (their source, as each record states it: the census, the
     public's contributions, an import; none when staff typed it), and how many were verified
     in the last twelve months."""
-    since = today - datetime.timedelta(days=FRESH_DAYS)
     sources = (
         places.values_list("source_name").annotate(n=Count("pk")).order_by("-n", "source_name")
     )
@@ -609,7 +629,6 @@ def _freshness(places, total: int, today: datetime.date) -> Table:
         }
         for name, count in sources
     ]
-    fresh = places.filter(last_verified__gte=since).count()
     rows.append(
         {"name": _("Vérifiés depuis 12 mois"), "places": fresh, "share": share(fresh, total)}
     )
@@ -634,6 +653,5 @@ def _freshness(places, total: int, today: datetime.date) -> Table:
 def coverage_summary() -> dict:
     """For the home page: the share of the population of France living in an intercommunalité
     that holds at least one place, and in a commune that does."""
-    scope = Scope()
-    communes = list(scope.communes().values_list(*COMMUNE_COLUMNS))
-    return _coverage(scope.places(), communes, *_covered(), national=True)
+    geography = Geography.read()
+    return geography.coverage(geography.communes, geography.places)

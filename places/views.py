@@ -653,14 +653,19 @@ class SpaceFinderView(TemplateView):
         )
 
 
-def _statistics(request, slug: str | None) -> statistics.Statistics:
-    """The figures of France or of the région / département a URL names (404 otherwise), kept
-    per data version, day and language (their labels are written in it)."""
-    scope = statistics.Scope()
-    if slug is not None:
-        scope = statistics.find_scope(slug)
-        if scope is None:
-            raise Http404(_("Aucune région ni aucun département ne porte ce nom."))
+def _scope(slug: str | None) -> statistics.Scope:
+    """France (no slug), or the région / département a URL names (404 otherwise)."""
+    if slug is None:
+        return statistics.Scope()
+    scope = statistics.find_scope(slug)
+    if scope is None:
+        raise Http404(_("Aucune région ni aucun département ne porte ce nom."))
+    return scope
+
+
+def _statistics(request, scope: statistics.Scope) -> statistics.Statistics:
+    """The scope's figures, kept per data version, day and language (their labels are written
+    in it)."""
     return cache.get_or_compute(
         "statistics",
         cache.request_version(request),
@@ -677,17 +682,14 @@ class StatisticsView(TemplateView):
     template_name = "places/statistics.html"
 
     def get(self, request, *args, **kwargs):
-        slug = self.kwargs.get("scope")
-        if slug and slug != slug.lower() and not Department.objects.filter(code=slug).exists():
-            return redirect("places:statistics_scope", slug.lower(), permanent=True)
-        if slug and slug.upper() != slug and Department.objects.filter(code=slug.upper()).exists():
-            return redirect("places:statistics_scope", slug.upper(), permanent=True)
-        return super().get(request, *args, **kwargs)
+        slug = kwargs.get("scope")
+        scope = _scope(slug)
+        if slug is not None and slug != scope.slug:  # /statistiques/2a/ → /statistiques/2A/
+            return redirect("places:statistics_scope", scope.slug, permanent=True)
+        return super().get(request, *args, **{**kwargs, "scope": scope})
 
-    def get_context_data(self, **kwargs):
-        kwargs.pop("scope", None)  # the URL's slug; the context's scope is the territory
-        figures = _statistics(self.request, self.kwargs.get("scope"))
-        scope = figures.scope
+    def get_context_data(self, scope, **kwargs):
+        figures = _statistics(self.request, scope)
         version = cache.request_version(self.request)
         drawn = []
         for table in figures.tables:
@@ -698,8 +700,7 @@ class StatisticsView(TemplateView):
                 centres = cache.get_or_compute(
                     "department-centres", version, (), charts.department_centres
                 )
-                ids = dict(Department.objects.values_list("code", "pk"))
-                chart = charts.tiles(table, centres, ids)
+                chart = charts.tiles(table, centres)
             csv_args = [scope.slug, table.slug] if scope.slug else [table.slug]
             drawn.append(
                 {
@@ -731,7 +732,7 @@ class StatisticsView(TemplateView):
 def statistics_csv(request, table, scope=None):
     """One figure of the statistics page as CSV: the table's columns and rows, numbers
     unformatted (a point before decimals), for a spreadsheet."""
-    figures = _statistics(request, scope)
+    figures = _statistics(request, _scope(scope))
     found = figures.table(table)
     if found is None:
         raise Http404(_("Ce tableau n'existe pas."))

@@ -180,13 +180,8 @@ def test_charts_are_svg_with_accessible_names_in_both_languages(client, reader, 
 
 
 def test_every_departement_has_a_square_of_its_own_roughly_where_it_is(reader):
-    from places.models import Department
-
     centres = charts.department_centres()
-    codes = dict(Department.objects.values_list("pk", "code"))
-    mainland = {
-        codes[pk]: centre for pk, centre in centres.items() if not codes[pk].startswith("97")
-    }
+    mainland = {code: centre for code, centre in centres.items() if not code.startswith("97")}
     assert len(mainland) == 96
     positions = charts.tile_positions(mainland, {})
     assert len(set(positions.values())) == 96
@@ -208,9 +203,9 @@ def test_a_scope_named_otherwise_is_redirected_or_not_found(client, reader):
 def test_the_page_is_cached_and_its_queries_do_not_grow_with_the_data(
     client, reader, django_assert_max_num_queries
 ):
-    # places, closed, communes, territories (3), places by commune, EPCI covered, EPCI totals,
-    # départements, families, management, lifecycle, partnerships, sources, verified,
-    # coverage; the centres of the cartogram; the data version and the session's
+    # the scope's counts (one aggregate), by département, by source, partnerships; every
+    # commune and the places by commune; the départements and régions; the centres of the
+    # cartogram; the data version and the session's
     with django_assert_max_num_queries(30):
         assert client.get("/statistiques/").status_code == 200
     with django_assert_max_num_queries(1):  # the data version

@@ -158,24 +158,54 @@ class SortFilter(django_filters.ChoiceFilter):
         return qs.order_by(*self.parent.ordering())
 
 
-class PlaceFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Rechercher"), method="filter_search")
-    # the words as typed, not corrected (the "search … instead" link of a corrected search)
-    tel_quel = FlagFilter(label=_("Mots tels quels"), method="filter_search")
+class NearMixin:
+    """What « près de » (``pres``, a commune) and ``rayon`` do, for a FilterSet of places
+    (``near_prefix`` "") or of their parts (``near_prefix`` "place__"), which declares both
+    filters with ``method="filter_near"``."""
+
+    near_prefix = ""
+
+    def filter_near(self, queryset, name, value):
+        """Within the radius (20 km unless said) of the commune, with ``distance_km``; applied
+        once, for ``pres`` (a radius alone means nothing)."""
+        if name != "pres":
+            return queryset
+        return near.within(queryset, value, self.radius, place=self.near_prefix)
+
+    @property
+    def origin(self) -> near.Origin | None:
+        return self.form.cleaned_data.get("pres")
+
+    @property
+    def radius(self) -> int:
+        return self.form.cleaned_data.get("rayon") or near.DEFAULT_RADIUS
+
+
+def territory_filters(place: str) -> tuple:
+    """The « région » and « département » filters (several of each, by slug and code), for a
+    FilterSet of places (``place`` "") or of their parts (``place`` "place__")."""
     region = django_filters.ModelMultipleChoiceFilter(
         label=_("Région"),
-        field_name="department__region__slug",
+        field_name=f"{place}department__region__slug",
         to_field_name="slug",
         queryset=Region.objects.all(),
         distinct=False,
     )
     departement = django_filters.ModelMultipleChoiceFilter(
         label=_("Département"),
-        field_name="department__code",
+        field_name=f"{place}department__code",
         to_field_name="code",
         queryset=Department.objects.all(),
         distinct=False,
     )
+    return region, departement
+
+
+class PlaceFilter(NearMixin, django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Rechercher"), method="filter_search")
+    # the words as typed, not corrected (the "search … instead" link of a corrected search)
+    tel_quel = FlagFilter(label=_("Mots tels quels"), method="filter_search")
+    region, departement = territory_filters("")
     famille = checkboxes(_("Famille"), Family.choices, "filter_families")
     partenariat = checkboxes(
         _("Nature du partenariat"), PartnershipKind.choices, "filter_partnerships"
@@ -269,21 +299,6 @@ class PlaceFilter(django_filters.FilterSet):
 
     def filter_spaces(self, queryset, name, value):
         return queryset.filter(Exists(Space.objects.filter(place=OuterRef("pk"), kind__in=value)))
-
-    def filter_near(self, queryset, name, value):
-        """Within the radius (20 km unless said) of the commune, with ``distance_km``; applied
-        once, for ``pres`` (a radius alone means nothing)."""
-        if name != "pres":
-            return queryset
-        return near.within(queryset, value, self.radius)
-
-    @property
-    def origin(self) -> near.Origin | None:
-        return self.form.cleaned_data.get("pres")
-
-    @property
-    def radius(self) -> int:
-        return self.form.cleaned_data.get("rayon") or near.DEFAULT_RADIUS
 
     def filter_open(self, queryset, name, value):
         """Open to the public, or open now (several values: either)."""

@@ -5,6 +5,8 @@ each option's count under the other filters and removable chips, as the director
 Spaces are counted in SQL (one ``GROUP BY`` per counted filter over the matching spaces): far
 fewer rows than places once filtered, and the page is cached per data version and query."""
 
+from functools import cached_property
+
 import django_filters
 from django import forms
 from django.db.models import Count, F
@@ -14,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from places import near
 from places.facets import Facet, Option
-from places.filters import CommuneFilter, FlagFilter
+from places.filters import CommuneFilter, FlagFilter, NearMixin, territory_filters
 from places.models import Department, Lifecycle, PublicationStatus, Region, Space, SpaceKind
 
 SORTS = [
@@ -45,7 +47,8 @@ def listed_spaces():
     )
 
 
-class SpaceFilter(django_filters.FilterSet):
+class SpaceFilter(NearMixin, django_filters.FilterSet):
+    near_prefix = "place__"  # near.within: the distance of each space's place
     espace = django_filters.MultipleChoiceFilter(
         label=gettext_lazy("Type d'espace"),
         field_name="kind",
@@ -69,20 +72,7 @@ class SpaceFilter(django_filters.FilterSet):
         decimal_places=0,
     )
     reservable = FlagFilter(label=gettext_lazy("Réservable"), method="filter_bookable")
-    region = django_filters.ModelMultipleChoiceFilter(
-        label=gettext_lazy("Région"),
-        field_name="place__department__region__slug",
-        to_field_name="slug",
-        queryset=Region.objects.all(),
-        distinct=False,
-    )
-    departement = django_filters.ModelMultipleChoiceFilter(
-        label=gettext_lazy("Département"),
-        field_name="place__department__code",
-        to_field_name="code",
-        queryset=Department.objects.all(),
-        distinct=False,
-    )
+    region, departement = territory_filters("place__")
     pres = CommuneFilter(label=gettext_lazy("Près de la commune"), method="filter_near")
     rayon = django_filters.TypedChoiceFilter(
         label=gettext_lazy("Dans un rayon de"),
@@ -106,25 +96,12 @@ class SpaceFilter(django_filters.FilterSet):
     def filter_bookable(self, queryset, name, value):
         return queryset.filter(bookable=True)
 
-    def filter_near(self, queryset, name, value):
-        if name != "pres":
-            return queryset
-        return near.within(queryset, value, self.radius, place="place__")
-
     def filter_sort(self, queryset, name, value):
         return queryset
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         return queryset.order_by(*SORT_ORDER[self.sort])
-
-    @property
-    def origin(self) -> near.Origin | None:
-        return self.form.cleaned_data.get("pres")
-
-    @property
-    def radius(self) -> int:
-        return self.form.cleaned_data.get("rayon") or near.DEFAULT_RADIUS
 
     @property
     def sort(self) -> str:
@@ -161,14 +138,19 @@ class SpaceFigures:
                     valid.appendlist(name, value)
         return valid
 
+    @cached_property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The options' labels of the space kinds, régions and départements (read once for the
+        facets and the chips)."""
+        return {
+            "espace": dict(SpaceKind.choices),
+            "region": dict(Region.objects.values_list("slug", "name")),
+            "departement": {d.code: str(d) for d in Department.objects.all()},
+        }
+
     def facets(self) -> list[Facet]:
         data = self.valid_data()
-        labels = {
-            "espace": dict(SpaceKind.choices),
-            "region": {r.slug: str(r) for r in Region.objects.all()},
-            "departement": {d.code: str(d) for d in Department.objects.all()},
-            "reservable": {True: _("oui")},
-        }
+        labels = self.labels
         facets = []
         for name, field in COUNTED:
             others = data.copy()
@@ -195,11 +177,7 @@ class SpaceFigures:
     def chips(self) -> list[tuple[str, str, str]]:
         """(filter label, value label, query string without it) of every active value."""
         data = self.valid_data()
-        labels = {
-            "espace": dict(SpaceKind.choices),
-            "region": dict(Region.objects.values_list("slug", "name")),
-            "departement": {d.code: str(d) for d in Department.objects.all()},
-        }
+        labels = self.labels
         chips = []
         for name in self.filterset.filters:
             if name == "rayon" and not self.filterset.origin:

@@ -16,12 +16,12 @@ like the directory's own list with « fermés » ticked.
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, Sum, Value, When
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -35,15 +35,16 @@ from places.models import (
     Partnership,
     PartnershipKind,
     Place,
+    PublicationStatus,
     Region,
 )
 from places.reference_data import DEMO_PROVENANCE
+from tierslieux.routers import read_connection
 
 # Places per 100,000 inhabitants
 PER = 100_000
 # "Verified recently": within this many days
 FRESH_DAYS = 365
-COMMUNE_COLUMNS = ("insee", "department_id", "epci_siren", "epci_name", "population")
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,14 @@ class Scope:
             return places.in_department(self.department)
         return places.in_region(self.region) if self.region else places
 
-    def department_ids(self) -> set[int] | None:
-        """The ids of the scope's départements (None: France, every one and none)."""
+    def department_ids(self, departments: dict) -> set[int] | None:
+        """The ids of the scope's départements (None: France, every one and none), from every
+        département by id."""
         if self.department:
             return {self.department.pk}
-        return set(self.region.departments.values_list("pk", flat=True)) if self.region else None
+        if self.region:
+            return {pk for pk, d in departments.items() if d.region_id == self.region.pk}
+        return None
 
 
 def find_scope(slug: str) -> Scope | None:
@@ -96,10 +100,13 @@ class Column:
     numeric: bool = False
     decimals: int = 0
 
-    @property
-    def format(self) -> str:
-        """The floatformat argument that writes the column's numbers as the language does."""
-        return f"{self.decimals}g"
+
+def _written(value, column: Column) -> str:
+    if value is None:
+        return "–"
+    if not column.numeric:
+        return str(value)
+    return number_format(value, column.decimals, use_l10n=True, force_grouping=True)
 
 
 @dataclass
@@ -122,11 +129,16 @@ class Table:
         return [[row[column.key] for column in self.columns] for row in self.rows]
 
     def linked_cells(self) -> list[list[tuple]]:
-        """(value, column, URL or "") of each cell, row by row, for the page's table."""
+        """(text, numeric, URL or "") of each cell, row by row, for the page's table: numbers
+        written as the active language does (« 60 625 », « 13,2 »), none as « – »."""
         links = self.links or [""] * len(self.rows)
         return [
             [
-                (row[column.key], column, links[index] if column.key == "name" else "")
+                (
+                    _written(row[column.key], column),
+                    column.numeric,
+                    links[index] if column.key == "name" else "",
+                )
                 for column in self.columns
             ]
             for index, row in enumerate(self.rows)
@@ -163,21 +175,21 @@ class Statistics:
         return next((table for table in self.tables if table.slug == slug), None)
 
 
-def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
+def compute(
+    scope: Scope, geography: "Geography | None" = None, today: datetime.date | None = None
+) -> Statistics:
     """Every figure of the scope, in five to seven queries whatever the number of places (none
-    reads a row per place into Python)."""
+    reads a row per place into Python; the places' counts come from ``place_statistics_idx``
+    alone), three fewer when the ``geography`` of this data version is given."""
     today = today or timezone.localdate()
-    places = scope.places()
-    counts = _counts(places, today)
+    counts = _counts(scope.places(), today)
     total, closed = counts["total"], counts["lifecycle"][Lifecycle.FERME]
-    geography = Geography.read()
-    ids = scope.department_ids()
-    communes = geography.communes_in(ids)
-    grouped = geography.places_in(ids)
-    population = sum(row[4] for row in communes)
+    geography = geography or Geography.read()
+    departments = {d.pk: d for d in Department.objects.select_related("region").order_by("code")}
+    ids = scope.department_ids(departments)
     tables = [
-        *_territories(scope, grouped, communes, geography),
-        *_coverage_tables(scope, communes, geography),
+        *_territories(scope, counts["departments"], geography, departments),
+        *_coverage_tables(scope, ids, geography, departments),
         _vocabulary(
             "familles",
             _("Lieux par famille"),
@@ -200,26 +212,25 @@ def compute(scope: Scope, today: datetime.date | None = None) -> Statistics:
             Lifecycle,
             counts["lifecycle"],
         ),
-        *_partnerships(places, today),
-        _freshness(_group(grouped, 2), total, counts["fresh"]),
+        *_partnerships(scope.places(), today),
+        _freshness(counts["sources"], total, counts["fresh"]),
     ]
-    coverage = geography.coverage(communes, _group(grouped, 1))
-    return Statistics(scope, total, closed, population, tables, coverage)
+    coverage = geography.coverage(ids)
+    return Statistics(scope, total, closed, coverage["population"], tables, coverage)
 
 
-def _territories(scope: Scope, grouped, communes, geography: "Geography") -> list[Table]:
+def _territories(
+    scope: Scope, by_department: Counter, geography: "Geography", departments: dict
+) -> list[Table]:
     """Places and places per 100,000 inhabitants, by région and département (France), by
     département (a région), by intercommunalité (a département)."""
     if scope.department:
-        return [_epcis(communes, geography.places)]
-    by_department = _group(grouped, 0)
-    people = Counter()
-    for _insee, department_id, _siren, _name, population in communes:
-        people[department_id] += population
+        return [_epcis(geography, scope.department.pk)]
+    people = {pk: area.population for pk, area in geography.areas.items()}
     tables = []
-    departments = Department.objects.select_related("region").order_by("code")
-    if scope.region:
-        departments = departments.filter(region=scope.region)
+    departments = [
+        d for d in departments.values() if not scope.region or d.region_id == scope.region.pk
+    ]
     if not scope.region:
         rows, links = [], []
         for region in Region.objects.order_by("name"):
@@ -294,43 +305,52 @@ def _territories(scope: Scope, grouped, communes, geography: "Geography") -> lis
 ARRONDISSEMENTS = (("751", "75056"), ("6938", "69123"), ("132", "13055"))
 
 
-# The commune's INSEE code of a place (an arrondissement's → its commune's), as SQL
-COMMUNE_CODE = Case(
-    *[
-        When(insee_code__startswith=prefix, then=Value(commune))
-        for prefix, commune in ARRONDISSEMENTS
-    ],
-    default=F("insee_code"),
-)
+def _commune_code_sql() -> tuple[str, dict]:
+    """The commune's INSEE code of a place ``p`` (an arrondissement's → its commune's), as SQL
+    and its parameters."""
+    whens, params = [], {}
+    for index, (prefix, commune) in enumerate(ARRONDISSEMENTS):
+        whens.append(f"WHEN p.insee_code LIKE %(prefix{index})s THEN %(commune{index})s")
+        params |= {f"prefix{index}": f"{prefix}%", f"commune{index}": commune}
+    return f"CASE {' '.join(whens)} ELSE p.insee_code END", params
 
 
-def _group(rows, column: int) -> Counter:
-    """Counts of (département id, commune code, source, count) rows by one of their columns."""
-    counts = Counter()
-    for row in rows:
-        counts[row[column]] += row[3]
-    return counts
+# By département and intercommunalité, the communes that hold published places: how many,
+# their people, their places (each place joined to its commune by code, the places read from
+# place_statistics_idx alone; a few thousand rows whatever the number of places)
+LOCATED_SQL = """
+SELECT department_id, epci_siren, count(*), sum(population), sum(places)
+  FROM (SELECT c.department_id, c.epci_siren, c.population, count(*) AS places
+          FROM {place} p JOIN {commune} c ON c.insee = {code}
+         WHERE p.status = %(published)s
+         GROUP BY c.insee) AS located
+ GROUP BY department_id, epci_siren
+"""
+# By département, the published places that no commune of 2026 holds
+UNPLACED_SQL = """
+SELECT p.department_id, count(*) FROM {place} p
+ WHERE p.status = %(published)s AND NOT EXISTS (SELECT FROM {commune} c WHERE c.insee = {code})
+ GROUP BY p.department_id
+"""
 
 
-def _epcis(communes, by_commune: Counter) -> Table:
+def _epcis(geography: "Geography", department_id: int) -> Table:
     """A département's intercommunalités: the places of their communes in it, their people."""
-    epcis = defaultdict(lambda: {"places": 0, "population": 0, "communes": 0})
-    for insee, _department, siren, name, population in communes:
-        row = epcis[(siren, name or _("Sans intercommunalité"))]
-        row["places"] += by_commune.get(insee, 0)
-        row["population"] += population
-        row["communes"] += 1
-    rows = [
-        {
-            "name": name,
-            "siren": siren,
-            "communes": row["communes"],
-            "places": row["places"],
-            "population": row["population"],
-            "per": per_inhabitants(row["places"], row["population"]),
-        }
-        for (siren, name), row in sorted(epcis.items(), key=lambda item: item[0][1])
-    ]
+    rows = []
+    for siren, member in geography.members.get(department_id, {}).items():
+        places = member.places
+        name = geography.epcis[siren].name if siren else _("Sans intercommunalité")
+        rows.append(
+            {
+                "name": name,
+                "siren": siren,
+                "communes": member.communes,
+                "places": places,
+                "population": member.population,
+                "per": per_inhabitants(places, member.population),
+            }
+        )
+    rows.sort(key=lambda row: row["name"])
     return Table(
         "intercommunalites",
         _("Lieux par intercommunalité"),
@@ -353,96 +373,119 @@ def _epcis(communes, by_commune: Counter) -> Table:
 
 
 @dataclass
-class Geography:
-    """Every commune (``COMMUNE_COLUMNS``) and the published places counted by département,
-    commune code ("" without one) and source: two queries, joined and narrowed to a scope here
-    rather than by sending thousands of commune codes back to the database."""
+class Area:
+    """Communes summed: how many, their people, the people living in a commune that holds at
+    least one place, and in an intercommunalité that does."""
 
-    communes: list[tuple]
-    published: list[tuple]  # (département id, commune code, source, places)
+    communes: int = 0
+    population: int = 0
+    in_commune: int = 0
+    in_epci: int = 0
+    places: int = 0
+
+    def add(self, other: "Area"):
+        self.communes += other.communes
+        self.population += other.population
+        self.in_commune += other.in_commune
+        self.in_epci += other.in_epci
+        self.places += other.places
+
+
+@dataclass
+class Epci:
+    """An intercommunalité: its name, its whole population and places, its départements."""
+
+    name: str
+    population: int = 0
+    places: int = 0
+    departments: set = field(default_factory=set)
+
+
+@dataclass
+class Geography:
+    """The communes (``data/communes-2026.csv``) joined to the published places, summed by
+    département and intercommunalité in the database (three queries of a few thousand rows):
+    the same for every scope and every language, so read once per data version and narrowed
+    to a scope here."""
+
+    areas: dict  # département id (None: outside départements) → Area
+    epcis: dict  # SIREN → Epci
+    members: dict  # département id → SIREN ("": none) → Area of its communes in the département
+    unplaced: Counter  # published places by département id that no commune of 2026 holds
 
     @classmethod
     def read(cls) -> "Geography":
-        published = (
-            Place.objects.published()
-            .order_by()
-            .annotate(code=COMMUNE_CODE)
-            .values_list("department_id", "code", "source_name")
-            .annotate(n=Count("pk"))
+        tables = {"place": Place._meta.db_table, "commune": Commune._meta.db_table}
+        code, params = _commune_code_sql()
+        params["published"] = PublicationStatus.PUBLISHED.value
+        with read_connection().cursor() as cursor:
+            cursor.execute(LOCATED_SQL.format(code=code, **tables), params)
+            located = {(row[0], row[1]): tuple(map(int, row[2:])) for row in cursor.fetchall()}
+            cursor.execute(UNPLACED_SQL.format(code=code, **tables), params)
+            unplaced = Counter(dict(cursor.fetchall()))
+        communes = (
+            Commune.objects.order_by()
+            .values_list("department_id", "epci_siren", "epci_name")
+            .annotate(n=Count("pk"), population=Sum("population"))
         )
-        return cls(list(Commune.objects.order_by().values_list(*COMMUNE_COLUMNS)), list(published))
-
-    def communes_in(self, ids: set[int] | None) -> list[tuple]:
-        return self.communes if ids is None else [row for row in self.communes if row[1] in ids]
-
-    def places_in(self, ids: set[int] | None) -> list[tuple]:
-        return self.published if ids is None else [row for row in self.published if row[0] in ids]
-
-    @cached_property
-    def places(self) -> Counter:
-        """Published places by commune code, every département."""
-        return _group(self.published, 1)
-
-    @cached_property
-    def epci_of(self) -> dict[str, str]:
-        return {insee: siren for insee, _department, siren, _name, _people in self.communes}
-
-    @cached_property
-    def covered(self) -> set[str]:
-        """The intercommunalités that hold at least one place (wherever their communes lie:
-        an intercommunalité may cross a département's border)."""
-        return {self.epci_of[code] for code in self.places if self.epci_of.get(code)}
-
-    @cached_property
-    def epci_population(self) -> Counter:
-        """Each intercommunalité's whole population, wherever its communes lie."""
-        totals = Counter()
-        for _insee, _department, siren, _name, population in self.communes:
+        epcis, members, areas = {}, defaultdict(dict), defaultdict(Area)
+        for department_id, siren, name, count, population in communes:
+            with_places, in_commune, places = located.get((department_id, siren), (0, 0, 0))
+            members[department_id][siren] = Area(count, population, in_commune, 0, places)
             if siren:
-                totals[siren] += population
-        return totals
+                epci = epcis.get(siren) or epcis.setdefault(siren, Epci(name))
+                epci.population += population
+                epci.places += places
+                epci.departments.add(department_id)
+        for department_id, by_siren in members.items():
+            area = areas[department_id]
+            for siren, member in by_siren.items():
+                # everyone in a covered intercommunalité; without one, those of the communes
+                # that hold a place
+                covered = siren and epcis[siren].places
+                member.in_epci = member.population if covered else member.in_commune
+                area.add(member)
+        return cls(dict(areas), epcis, dict(members), unplaced)
 
-    def coverage(self, communes: list[tuple], codes: Counter) -> dict:
-        """Shares of the population of ``communes`` living in a commune, and in an
-        intercommunalité, that holds at least one place; how many of the places by commune
-        ``codes`` no commune of 2026 holds."""
-        population = sum(row[4] for row in communes)
-        in_commune = sum(row[4] for row in communes if self.places.get(row[0]))
-        in_epci = sum(
-            row[4]
-            for row in communes
-            if self.places.get(row[0]) or (row[2] and row[2] in self.covered)
-        )
+    def area(self, ids: set[int] | None) -> Area:
+        """The communes of the départements ``ids`` summed (None: every commune)."""
+        total = Area()
+        for pk, area in self.areas.items():
+            if ids is None or pk in ids:
+                total.add(area)
+        return total
+
+    def coverage(self, ids: set[int] | None) -> dict:
+        """Shares of the population of the départements ``ids`` (None: all) living in a
+        commune, and in an intercommunalité, that holds at least one place; how many of their
+        places no commune of 2026 holds."""
+        area = self.area(ids)
         return {
-            "population": population,
-            "commune_share": share(in_commune, population),
-            "epci_share": share(in_epci, population),
-            "unplaced": sum(count for code, count in codes.items() if code not in self.epci_of),
+            "population": area.population,
+            "commune_share": share(area.in_commune, area.population),
+            "epci_share": share(area.in_epci, area.population),
+            "unplaced": sum(n for pk, n in self.unplaced.items() if ids is None or pk in ids),
         }
 
 
-def _coverage_tables(scope: Scope, communes, geography: Geography) -> list[Table]:
+def _coverage_tables(
+    scope: Scope, ids: set[int] | None, geography: Geography, departments: dict
+) -> list[Table]:
     """The intercommunalités without any place: listed for a région or a département, counted
     by département for France (the page of a département lists them)."""
-    epcis = {}
-    for _insee, department_id, siren, name, _population in communes:
-        if not siren:
-            continue
-        epci = epcis.setdefault(siren, {"name": name, "departments": set()})
-        epci["departments"].add(department_id)
-    covered, totals = geography.covered, geography.epci_population
-    departments = {d.pk: d for d in Department.objects.all()}
-    without = [(siren, epci) for siren, epci in epcis.items() if siren not in covered]
     if scope.region or scope.department:
         rows = []
-        for siren, epci in without:
-            codes = sorted(departments[pk].code for pk in epci["departments"] if pk in departments)
+        for siren, epci in geography.epcis.items():
+            inside = epci.departments & ids
+            if epci.places or not inside:
+                continue
+            codes = sorted(departments[pk].code for pk in inside if pk in departments)
             rows.append(
                 {
                     "departments": " / ".join(codes),
-                    "name": epci["name"],
+                    "name": epci.name,
                     "siren": siren,
-                    "population": totals.get(siren, 0),
+                    "population": epci.population,
                 }
             )
         rows.sort(key=lambda row: (row["departments"], -row["population"], row["name"]))
@@ -467,13 +510,13 @@ def _coverage_tables(scope: Scope, communes, geography: Geography) -> list[Table
             )
         ]
     counted = defaultdict(lambda: {"epcis": 0, "without": 0, "population": 0})
-    for siren, epci in epcis.items():
-        for pk in epci["departments"]:
+    for epci in geography.epcis.values():
+        for pk in epci.departments:
             row = counted[pk]
             row["epcis"] += 1
-            if siren not in covered:
+            if not epci.places:
                 row["without"] += 1
-                row["population"] += totals.get(siren, 0)
+                row["population"] += epci.population
     rows = []
     for pk, row in counted.items():
         if pk not in departments:
@@ -512,28 +555,33 @@ def _coverage_tables(scope: Scope, communes, geography: Geography) -> list[Table
 
 
 def _counts(places, today: datetime.date) -> dict:
-    """The scope's places counted by family, management type and stage, with the total and
-    those verified in the last twelve months: one pass over the places (an aggregate each)."""
-    choices = {"families": Family, "management_type": ManagementType, "lifecycle": Lifecycle}
+    """The scope's places counted by département, source, family, management type and stage,
+    with the total and those verified in the last twelve months: one query, grouped by all of
+    these at once (a few thousand rows, whatever the number of places), summed here."""
     since = today - datetime.timedelta(days=FRESH_DAYS)
-    aggregates = {
-        "total": Count("pk"),
-        "fresh": Count("pk", filter=Q(last_verified__gte=since)),
-        "management_type:": Count("pk", filter=Q(management_type="")),
+    rows = (
+        places.order_by()
+        .annotate(fresh=ExpressionWrapper(Q(last_verified__gte=since), BooleanField()))
+        .values_list(
+            "department_id", "source_name", "management_type", "lifecycle", "families", "fresh"
+        )
+        .annotate(n=Count("pk"))
+    )
+    counts = {
+        key: Counter()
+        for key in ("departments", "sources", "management_type", "lifecycle", "families")
     }
-    for field_name, vocabulary in choices.items():
-        for value in vocabulary.values:
-            condition = (
-                {"families__contains": [value]} if field_name == "families" else {field_name: value}
-            )
-            aggregates[f"{field_name}:{value}"] = Count("pk", filter=Q(**condition))
-    result = places.order_by().aggregate(**aggregates)
-    counts = {field_name: Counter() for field_name in choices}
-    for key, count in result.items():
-        if ":" in key:
-            field_name, value = key.split(":", 1)
-            counts[field_name][value] = count
-    return {**counts, "total": result["total"], "fresh": result["fresh"]}
+    total = fresh = 0
+    for department_id, source, management_type, lifecycle, families, is_fresh, count in rows:
+        total += count
+        fresh += count if is_fresh else 0
+        counts["departments"][department_id] += count
+        counts["sources"][source] += count
+        counts["management_type"][management_type] += count
+        counts["lifecycle"][lifecycle] += count
+        for family in families or ():
+            counts["families"][family] += count
+    return {**counts, "total": total, "fresh": fresh}
 
 
 def _vocabulary(slug, title, heading, choices, counts: Counter, note: str = "") -> Table:
@@ -671,8 +719,7 @@ def _freshness(sources: Counter, total: int, fresh: int) -> Table:
     )
 
 
-def coverage_summary() -> dict:
+def coverage_summary(geography: Geography | None = None) -> dict:
     """For the home page: the share of the population of France living in an intercommunalité
     that holds at least one place, and in a commune that does."""
-    geography = Geography.read()
-    return geography.coverage(geography.communes, geography.places)
+    return (geography or Geography.read()).coverage(None)

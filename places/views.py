@@ -68,7 +68,7 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         version = cache.request_version(self.request)
-        figures = cache.get_or_compute("home", version, (), home_figures)
+        figures = cache.get_or_compute("home", version, (), lambda: home_figures(version))
         regions = list(Region.objects.order_by("name"))
         for region in regions:
             region.place_count = figures["regions"].get(region.pk, 0)
@@ -87,7 +87,7 @@ class HomeView(TemplateView):
         )
 
 
-def home_figures() -> dict:
+def home_figures(version: int) -> dict:
     published = Place.objects.published()
     partnerships = Partnership.objects.filter(place__status="published")
     return {
@@ -99,7 +99,7 @@ def home_figures() -> dict:
         "kinds": dict(
             partnerships.values_list("kind").annotate(n=Count("place", distinct=True)).order_by()
         ),
-        "coverage": statistics.coverage_summary(),
+        "coverage": statistics.coverage_summary(geography(version)),
     }
 
 
@@ -663,14 +663,21 @@ def _scope(slug: str | None) -> statistics.Scope:
     return scope
 
 
+def geography(version: int) -> statistics.Geography:
+    """The communes joined to the places, the same for every scope and language: kept per data
+    version."""
+    return cache.get_or_compute("geography", version, (), statistics.Geography.read)
+
+
 def _statistics(request, scope: statistics.Scope) -> statistics.Statistics:
     """The scope's figures, kept per data version, day and language (their labels are written
     in it)."""
+    version = cache.request_version(request)
     return cache.get_or_compute(
         "statistics",
-        cache.request_version(request),
+        version,
         (scope.slug, timezone.localdate(), translation.get_language()),
-        lambda: statistics.compute(scope),
+        lambda: statistics.compute(scope, geography(version)),
     )
 
 

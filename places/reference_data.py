@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from places.history import Source, recording
 from places.importing import SOURCE_NAME
@@ -27,7 +28,8 @@ from places.models import (
     SpaceKind,
 )
 
-DEMO_PROVENANCE = "Donnée d'illustration (fictive), pas une information sur ce lieu"
+# Stored in French with the rows (exports carry it as is); pages translate it
+DEMO_PROVENANCE = gettext_noop("Donnée d'illustration (fictive), pas une information sur ce lieu")
 
 LE_WIP_SOURCE_ID = "1500"
 LE_WIP_ARTICLE = (

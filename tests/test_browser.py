@@ -201,25 +201,107 @@ def _tab_to(page, element_id, limit=200):
     raise AssertionError(f"#{element_id} not reachable with Tab")
 
 
+def _focused(page) -> str:
+    """What has the focus: « #id », « a: text », or « body » when it is lost."""
+    return page.evaluate(
+        "(() => { const e = document.activeElement;"
+        " if (!e || e === document.body) return 'body';"
+        " return e.id ? '#' + e.id : e.tagName.toLowerCase() + ': ' + e.textContent.trim(); })()"
+    )
+
+
 def test_filters_by_keyboard_refresh_the_results_and_keep_focus(session):
     page = session.page
     session.goto("/lieux/")
+    # a word typed, then Tab: the results follow, focus stays on the next control
+    _tab_to(page, "id_q")
+    page.keyboard.type("fablab")
+    page.keyboard.press("Tab")
+    page.wait_for_url(re.compile(r"q=fablab"))
+    expect(page.locator("#live-status")).to_contain_text("lieux")
+    assert _focused(page) == "#search-submit"
     _tab_to(page, "f-region-normandie")
     page.keyboard.press("Space")
     page.wait_for_url(re.compile(r"region=normandie"))
     expect(page.locator("#live-status")).to_contain_text("lieux")
     # htmx swapped the results and the counts, and focus stayed on the same checkbox
-    assert page.evaluate("document.activeElement.id") == "f-region-normandie"
+    assert _focused(page) == "#f-region-normandie"
     assert page.locator("#f-region-normandie").is_checked()
+    page.locator("#id_q").fill("")
     _tab_to(page, "f-famille-fablab")
+    page.wait_for_url(re.compile(r"^((?!q=fablab).)*$"))
     page.keyboard.press("Space")
     page.wait_for_url(re.compile(r"famille=fablab"))
     expect(page.locator("#results-title")).to_have_text("12 lieux")
-    assert page.evaluate("document.activeElement.id") == "f-famille-fablab"
-    # the chips remove one filter
-    page.get_by_role("link", name=re.compile("^Région : Normandie")).click()
+    assert _focused(page) == "#f-famille-fablab"
+    # arrow keys in the sort menu move the choice without a request; Enter applies it
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    _tab_to(page, "id_tri")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert not [url for url in requests if "/lieux/" in url], requests
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"tri=[a-z]"))
+    page.wait_for_load_state("networkidle")
+    assert _focused(page) == "#id_tri"
+    # a chip removed by keyboard: no page load, focus on the next chip, then on the heading
+    chip = page.get_by_role("link", name=re.compile("^Région : Normandie"))
+    chip.focus()
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"^((?!region=).)*$"))
     expect(page.locator("#results-title")).not_to_have_text("12 lieux")
+    assert _focused(page).startswith("a: Famille : Fablab"), _focused(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^((?!famille=).)*$"))
+    # the last chip gone: focus on the results' heading
+    expect(page.locator("#results-title")).to_be_focused()
+
+
+def test_the_focus_ring_is_dark_on_white(session):
+    page = session.page
+    session.goto("/lieux/")
+    _tab_to(page, "id_q")
+    style = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()"
+    )
+    # #1e1e1e on white: 16.7:1 (WCAG 2.1 asks 3:1 of a focus indicator)
+    assert style == ["solid", "3px", "rgb(30, 30, 30)"]
+
+
+def test_on_a_phone_the_results_come_first_and_the_filters_fold(browser, live_url):
+    session = Session(browser, live_url, viewport={"width": 375, "height": 667}, has_touch=True)
+    page = session.page
+    session.goto("/lieux/?region=normandie")
+    # the first place's name and commune are on the first screen, under the search
+    first = page.locator("ol.cards > li .card > p").first
+    box = first.bounding_box()
+    assert box["y"] + box["height"] < 667, "the first result is below the fold"
+    panel = page.locator("#filter-panel")
+    expect(panel).to_be_hidden()
+    toggle = page.locator("#filter-toggle")
+    expect(toggle).to_have_text(re.compile(r"Filtrer \(1\), 1 filtre actif"))
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(panel).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate("document.getElementById('filter-panel').contains(document.activeElement)")
+    page.locator("#f-famille-fablab").check()
+    page.wait_for_url(re.compile(r"famille=fablab"))
+    expect(page.locator("#live-status")).to_contain_text("lieux")
+    expect(panel).to_be_visible()  # the panel stays open across the swap
+    expect(page.locator("#f-famille-fablab")).to_be_focused()
+    page.locator("#filter-close").click()
+    expect(panel).to_be_hidden()
+    assert _focused(page) == "#results-title"
+    # the count and the button stay in view while the results scroll
+    page.mouse.wheel(0, 3000)
+    page.wait_for_timeout(300)
+    box = toggle.bounding_box()
+    assert box and 0 <= box["y"] < 100
+    session.close()
 
 
 def test_the_same_form_works_without_javascript(browser, live_url):
@@ -316,13 +398,12 @@ def test_near_a_commune_typed_then_a_radius_chosen(session, caen):
 def test_axe_finds_no_violation_and_screenshots(browser, live_url, caen, language, name):
     SCREENSHOTS.mkdir(exist_ok=True)
     path = ("/en" if language == "en" else "") + PAGES[name]
-    for width, height in [(320, 640), (1280, 900)]:
+    for width, height in [(375, 667), (1280, 900)]:
         session = Session(browser, live_url, viewport={"width": width, "height": height})
         session.goto(path)
         session.page.wait_for_load_state("networkidle")
-        if width == 1280:
-            results = Axe().run(session.page, options=AXE_OPTIONS)
-            assert results.violations_count == 0, results.generate_report()
+        results = Axe().run(session.page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, f"{width} px: " + results.generate_report()
         # nothing wider than the screen at phone width
         assert session.page.evaluate(
             "document.documentElement.scrollWidth <= window.innerWidth + 1"

@@ -65,7 +65,12 @@ def test_facet_counts_follow_the_other_filters(client, small):
     assert facet(response, "ouvert") == {"1": 1}
     response = client.get("/lieux/", {"famille": "coworking"})
     assert facet(response, "departement") == {"14": 1, "69": 1}
-    assert 'Normandie <span class="count">(1)</span>' in response.text
+    # « Normandie · 1 » on screen, « Normandie 1 lieu » read aloud (no brackets: a code
+    # in brackets, « Calvados (14) », reads apart from a count)
+    count = '<span class="count"><span aria-hidden="true">· </span>1'
+    label = f'Normandie {count}<span class="visually-hidden"> lieu</span></span></label>'
+    assert label in response.text
+    assert f"Calvados (14) {count}<" in response.text
 
 
 def test_chips_remove_one_value_and_clear_all(client, small):

@@ -61,3 +61,19 @@ def test_english_pages_are_in_english(client):
         assert french not in text, french
     assert 'lang="en"' in text
     assert 'hreflang="fr" lang="fr"' in text  # the language switcher
+
+
+def test_english_pages_write_dates_the_british_way_and_mark_what_places_wrote_as_french(
+    client, census
+):
+    """Le Wip's page in English: its census date as the page's British English writes it, the
+    illustrative partnerships said in English, its own French text marked lang="fr" so that a
+    screen reader pronounces it as French."""
+    text = client.get("/en/lieux/le-wip/").text
+    assert "13 June 2019" in text and "June 13, 2019" not in text
+    assert "Illustrative (fictitious) data, not information about this place" in text
+    assert "Donnée d'illustration" not in text
+    assert '<p class="lead" lang="fr">' in text
+    french = client.get("/lieux/le-wip/").text
+    assert "13 juin 2019" in french
+    assert '<p class="lead">' in french  # the whole page is French already

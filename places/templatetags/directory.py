@@ -3,8 +3,9 @@
 from django import template
 from django.urls import translate_url
 from django.utils.formats import localize
-from django.utils.html import escape, format_html_join, json_script
+from django.utils.html import escape, format_html, format_html_join, json_script
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 
 from places.search import MARK_START, MARK_STOP
 
@@ -73,20 +74,46 @@ def place_json_ld(context, place) -> str:
 
 
 @register.simple_tag
+def data_lang() -> str:
+    """` lang="fr"` on an element holding what places wrote (in French), on pages in another
+    language: screen readers then read it with French pronunciation."""
+    return "" if get_language() == "fr" else mark_safe(' lang="fr"')  # noqa: S308 (a constant)
+
+
+# What a facet's options count, said after the number to screen readers
+COUNTED = {
+    "places": lambda count: ngettext("lieu", "lieux", count),
+    "spaces": lambda count: ngettext("espace", "espaces", count),
+}
+
+
+@register.simple_tag
+def facet_count(count: int, counted: str = "places") -> str:
+    """An option's count after its label: « Calvados (14) · 4 » on screen, « …, 4 lieux » read
+    aloud (a code in brackets and a count in brackets read alike)."""
+    return format_html(
+        '<span class="count"><span aria-hidden="true">· </span>{}'
+        '<span class="visually-hidden"> {}</span></span>',
+        localize(count),
+        COUNTED[counted](count),
+    )
+
+
+@register.simple_tag
 def facet_options(facet) -> str:
     """The checkboxes of a facet's options: one ``format_html`` each rather than a dozen
     template nodes (a facet can offer 100 départements and 150 partners)."""
     return format_html_join(
         "\n",
         '<li><input type="checkbox" name="{0}" value="{1}" id="f-{0}-{1}"{2}>'
-        '<label for="f-{0}-{1}">{3} <span class="count">({4})</span></label></li>',
+        '<label for="f-{0}-{1}">{3} {4}</label></li>',
         (
             (
                 facet.name,
                 option.value,
                 mark_safe(" checked") if option.selected else "",  # noqa: S308 (a constant)
                 option.label,
-                localize(option.count),
+                facet_count(option.count),
             )
             for option in facet.options
         ),

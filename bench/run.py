@@ -98,6 +98,18 @@ STATISTICS = (
     "/statistiques/14/",
     "/en/statistiques/",
 )
+# The map's points for views a visitor opens or reaches by panning and zooming (France, a
+# région, a city, a search, the whole world zoomed out), each requested once uncached
+MAP_VIEWS = (
+    "/carte/points.json?bbox=-5.2,41.3,9.6,51.1&zoom=5",
+    "/carte/points.json?bbox=-5.2,41.3,9.6,51.1&zoom=6",
+    "/carte/points.json?bbox=-180,-85,180,85&zoom=0",
+    "/carte/points.json?region=normandie&bbox=-2,48,2,51&zoom=7",
+    "/carte/points.json?bbox=-0.45,49.1,-0.25,49.25&zoom=12",
+    "/carte/points.json?q=coworking&bbox=-5.2,41.3,9.6,51.1&zoom=6",
+    "/carte/points.json?famille=fablab&partenariat=tig&bbox=-5.2,41.3,9.6,51.1&zoom=5",
+    "/carte/?region=normandie",
+)
 PEER_OF = {"search_common": "peer_common", "search_rare": "peer_rare", "search_typo": "peer_typo"}
 PAGE_TARGETS = ("list", "list_filters", "place")  # p50 ≤ 8 × floor
 API_TARGETS = ("api", "api_search")  # p50 ≤ 10 × floor
@@ -509,16 +521,17 @@ class Bench:
         )
         return result
 
-    def _statistics(self) -> dict:
-        """Each statistics page once, nothing of it cached (figures, centres, page)."""
+    def _each_once(self, name: str, paths) -> dict:
+        """Each path once, nothing of it cached (the facet index aside: built once per data
+        version, timed on its own)."""
         self._clear_cache(keep=("facet-index",))
         timings = {}
-        for path in STATISTICS:
+        for path in paths:
             elapsed, status, _body = self._request(path)
             if status != 200:
                 raise BenchError(f"{path} : HTTP {status}")
             timings[path] = elapsed
-        self.log("  statistics: " + ", ".join(f"{p} {ms:.0f} ms" for p, ms in timings.items()))
+        self.log(f"  {name}: " + ", ".join(f"{p} {ms:.0f} ms" for p, ms in timings.items()))
         return timings
 
     def _exports(self, size: int) -> dict:
@@ -567,7 +580,8 @@ class Bench:
             cached = self._cached(size, cookie)
             varied = self._varied(cookie)
             sitemap = self._sitemap()
-            statistics = self._statistics()
+            statistics = self._each_once("statistics", STATISTICS)
+            map_views = self._each_once("map", MAP_VIEWS)
             exports = self._exports(size)
             rss = self._worker_rss_mb()
         finally:
@@ -591,6 +605,7 @@ class Bench:
             "varied": varied,
             "sitemap": sitemap,
             "statistics": statistics,
+            "map": map_views,
             "exports": exports,
             "rss": rss,
             "relevance_misses": misses,
@@ -717,6 +732,8 @@ class Bench:
                 f"{sitemap['urls']} URLs, at most {sitemap['most_urls']} in a page. "
                 "Statistics pages, each once, nothing cached: "
                 + ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in run["statistics"].items())
+                + ". Map views, each once, nothing cached: "
+                + ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in run["map"].items())
                 + ".",
                 "",
                 f"Worker memory after the run (RSS, MB): {rss}. Relevance set: "
@@ -806,14 +823,15 @@ class Bench:
                     "listed",
                 )
             )
-        slowest = max(large["statistics"].items(), key=lambda item: item[1])
-        checks.append(
-            (
-                slowest[1] <= 500,
-                f"statistics pages at {n}, uncached: slowest `{slowest[0]}` {slowest[1]:.0f} ms "
-                "(≤ 500, as any uncached request)",
+        for key, label in (("statistics", "statistics pages"), ("map", "map views")):
+            slowest = max(large[key].items(), key=lambda item: item[1])
+            checks.append(
+                (
+                    slowest[1] <= 500,
+                    f"{label} at {n}, uncached: slowest `{slowest[0]}` {slowest[1]:.0f} ms "
+                    "(≤ 500, as any uncached request)",
+                )
             )
-        )
         for size in sizes:
             results = runs[size]["results"]
             floor = results["floor"]["p50"]

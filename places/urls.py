@@ -16,6 +16,7 @@ urlpatterns = [
     path("partenaires/<slug:slug>/", views.PartnerDetailView.as_view(), name="partner"),
     path("partenariats/<slug:kind>/", views.PartnershipKindView.as_view(), name="kind"),
     path("carte/", views.MapView.as_view(), name="map"),
+    path("carte/points.json", views.map_points, name="map_points"),
     path("tig/", views.TigHostsView.as_view(), name="tig"),
     path("espaces/", views.SpaceFinderView.as_view(), name="spaces"),
     path("statistiques/", views.StatisticsView.as_view(), name="statistics"),

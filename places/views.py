@@ -27,7 +27,19 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from places import agenda, cache, charts, communes, exchange, hours, near, search, sheet, statistics
+from places import (
+    agenda,
+    cache,
+    charts,
+    clusters,
+    communes,
+    exchange,
+    hours,
+    near,
+    search,
+    sheet,
+    statistics,
+)
 from places.facets import DirectoryPaginator, Figures
 from places.filters import PlaceFilter
 from places.models import (
@@ -511,12 +523,44 @@ class MapView(FilterView):
             total=figures.total,
             without_coordinates=figures.without_coordinates(),
             chips=figures.chips(),
+            facets=figures.facets,
+            hidden_facets=(),
             ignored=figures.ignored,
             query=figures.query(),
-            selected_regions=set(self.request.GET.getlist("region")),
-            selected_kinds=set(self.request.GET.getlist("partenariat")),
+            territories=[(key, label) for key, label, *_box in clusters.TERRITORIES],
+            bounds=json.dumps(
+                cache.get_or_compute(
+                    "map-bounds",
+                    figures.data_version,
+                    figures.cache_parts(),
+                    lambda: clusters.bounds(figures.filterset.qs),
+                )
+            ),
+            boxes=json.dumps({key: box for key, _label, *box in clusters.TERRITORIES}),
         )
         return context
+
+
+@cache.cached_page
+def map_points(request):
+    """The map's markers for one view (``bbox``, ``zoom``): the matching places clustered on a
+    grid (``places.clusters``), the first ones by name for the list beside the map. Cached per
+    data version, query and view; a view that cannot be read gets a 400 that says why."""
+    filterset = PlaceFilter(request.GET, queryset=Place.objects.published())
+    figures = Figures(filterset, version=cache.request_version(request))
+    try:
+        view = clusters.View.parse(request.GET.get("bbox", ""), request.GET.get("zoom", ""))
+    except clusters.InvalidView as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    found = cache.get_or_compute(
+        "map-points",
+        figures.data_version,
+        figures.cache_parts(*view.key),
+        lambda: clusters.points(filterset.qs, view),
+    )
+    return JsonResponse(
+        {**found, "total": figures.total}, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @cache.cached_page

@@ -323,6 +323,57 @@ def test_the_map_shows_the_matching_places(session):
     expect(map_element).to_have_attribute("data-markers", re.compile(r"^[1-9]\d*$"))
     expect(page.locator("#map-status")).to_contain_text("lieux correspondent")
     assert page.locator(".leaflet-tile-loaded").count() > 0  # tiles from loopback
+    # the places in view, listed beside the map: the map's text alternative, by keyboard
+    listed = page.locator("#in-view li a")
+    expect(listed.first).to_be_visible()
+    expect(page.locator("#in-view [data-count]")).to_contain_text("lieux dans la vue")
+    first = listed.first.get_attribute("href")
+    _tab_to_selector(page, "#in-view li a")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(first) + "$"))
+
+
+def _tab_to_selector(page, selector, limit=300):
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"{selector} not reachable with Tab")
+
+
+def test_the_map_opens_on_mainland_france_with_clusters_a_keyboard_can_open(session):
+    page = session.page
+    session.goto("/carte/")
+    map_element = page.locator("#map")
+    expect(map_element).to_have_attribute("data-markers", re.compile(r"^[1-9]\d*$"))
+    # 1,512 places: a few dozen clusters, not 1,512 markers; the view is mainland France
+    clusters = page.locator(".map-cluster")
+    assert 5 < clusters.count() < 300
+    in_view = int(map_element.get_attribute("data-in-view"))
+    assert 1000 < in_view < 1512  # the overseas places are not in view
+    before = page.evaluate("document.querySelector('#map').dataset.inView")
+    clusters.first.focus()
+    page.keyboard.press("Enter")  # a cluster is a button: it zooms in
+    expect(map_element).not_to_have_attribute("data-in-view", before)
+    # the overseas départements, one button each
+    page.get_by_role("button", name="La Réunion").click()
+    expect(map_element).to_have_attribute("data-in-view", re.compile(r"^[1-9]\d?$"))
+    expect(page.locator("#in-view li").first).to_be_visible()
+
+
+def test_the_map_says_why_without_tiles_or_javascript(browser, live_url):
+    session = Session(browser, live_url, viewport={"width": 1280, "height": 900})
+    page = session.page
+    page.route(re.compile(r"/layers\.png\?\d"), lambda route: route.abort())  # the tiles
+    session.goto("/carte/?region=normandie")
+    expect(page.locator("#tiles-notice")).to_contain_text("Le fond de carte ne s’affiche pas")
+    expect(page.locator("#map")).to_have_attribute("data-markers", re.compile(r"^[1-9]\d*$"))
+    session.errors.clear()  # the refused tiles are logged by the browser, as they should be
+    session.close()
+    session = Session(browser, live_url, java_script_enabled=False)
+    session.goto("/carte/?region=normandie")
+    expect(session.page.locator(".map-fallback")).to_contain_text("La carte a besoin de JavaScript")
+    session.close()
 
 
 def test_a_place_prints_as_an_orientation_sheet(session, tmp_path):

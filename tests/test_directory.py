@@ -213,8 +213,9 @@ PINNED = {
     "/": (10, 1, 3),
     "/partenaires/": (2, 1, 2),
     "/partenaires/spip-du-calvados/": (3, 1, 3),
-    # the map: its count and places without coordinates from the index
-    "/carte/?region=normandie": (10, 1, 3),
+    # the map: its count and places without coordinates from the index; the box it opens on
+    # (one aggregate, kept per data version and filters: not asked again at another address)
+    "/carte/?region=normandie": (10, 1, 2),
     "/lieux.geojson?region=normandie": (10, 1, 2),
     "/a-propos/": (2, 1, 2),
 }

@@ -364,6 +364,21 @@ def validate_rule(value: str):
         raise ValidationError(_("Une activité revient par jour, semaine, mois ou année."))
 
 
+# The fields a card shows (PlaceQuerySet.for_cards)
+CARD_FIELDS = [
+    "name",
+    "slug",
+    "commune",
+    "families",
+    "lifecycle",
+    "summary",
+    "department__name",
+    "department__region__name",
+    "latitude",
+    "longitude",
+]
+
+
 class PlaceQuerySet(models.QuerySet):
     def published(self) -> "PlaceQuerySet":
         return self.filter(status=PublicationStatus.PUBLISHED)
@@ -376,6 +391,19 @@ class PlaceQuerySet(models.QuerySet):
 
     def with_territory(self) -> "PlaceQuerySet":
         return self.select_related("department__region")
+
+    def for_cards(self) -> "PlaceQuerySet":
+        """What a card shows (includes/place_card.html), never the search columns: its territory,
+        its first photo (``card_photos``) and its partnerships running today
+        (``running_partnerships``): two queries a page, whatever the number of places."""
+        photos = Photo.objects.only("place_id", "card", "alt_text", "width", "height", "order")
+        running = Partnership.objects.active().only("place_id", "kind", "provenance")
+        return self.only(*CARD_FIELDS).prefetch_related(
+            models.Prefetch("photos", photos.order_by("order", "pk")[:1], to_attr="card_photos"),
+            models.Prefetch(
+                "partnerships", running.order_by("kind", "pk"), to_attr="running_partnerships"
+            ),
+        )
 
     def with_parts(self) -> "PlaceQuerySet":
         """The public record of each place, as the exports and the API give it: territory, and
@@ -748,6 +776,23 @@ class Place(ConstraintMessages):
 
     def family_labels(self) -> list[str]:
         return choice_labels(Family, self.families)
+
+    @property
+    def card_photo(self) -> "Photo | None":
+        """The first photo, when the place was read ``for_cards``."""
+        photos = getattr(self, "card_photos", None)
+        return photos[0] if photos else None
+
+    def partnership_badges(self) -> list[tuple[str, bool]]:
+        """(nature, illustrative) of each kind of partnership running today, once, when the
+        place was read ``for_cards``: illustrative when every one of that kind is."""
+        from places.reference_data import DEMO_PROVENANCE
+
+        kinds: dict[str, bool] = {}
+        for partnership in getattr(self, "running_partnerships", ()):
+            illustrative = partnership.provenance == DEMO_PROVENANCE
+            kinds[partnership.kind] = kinds.get(partnership.kind, True) and illustrative
+        return [(PartnershipKind(kind).label, demo) for kind, demo in kinds.items()]
 
     @staticmethod
     def unique_slug(name: str, commune: str, is_taken) -> str:
@@ -1292,6 +1337,15 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.alt_text
+
+    @property
+    def card_size(self) -> tuple[int, int] | None:
+        """Width and height of the card rendition (the longest side at most 480 pixels), for
+        the page to reserve its box before the file arrives."""
+        if not self.width or not self.height:
+            return None
+        scale = min(1, 480 / max(self.width, self.height))
+        return round(self.width * scale), round(self.height * scale)
 
 
 class DataVersion(models.Model):

@@ -60,19 +60,6 @@ from places.models import (
 )
 from places.spaces import SpaceFigures
 
-CARD_FIELDS = [
-    "name",
-    "slug",
-    "commune",
-    "families",
-    "lifecycle",
-    "summary",
-    "department__name",
-    "department__region__name",
-    "latitude",
-    "longitude",
-]
-
 
 @method_decorator(cache.cached_page, name="dispatch")
 class HomeView(TemplateView):
@@ -94,6 +81,7 @@ class HomeView(TemplateView):
             latest=Place.objects.published()
             .exclude(lifecycle=Lifecycle.FERME)
             .with_territory()
+            .for_cards()
             .order_by("-updated_at")[:6],
             **kwargs,
         )
@@ -165,7 +153,7 @@ class PlaceListView(FilterView):
         """Page numbers that are not numbers, or out of range, show the first or last page and
         say so, rather than an error."""
         # what a card shows (includes/place_card.html): never the search columns
-        cards = self.filterset.queryset.only(*CARD_FIELDS)
+        cards = self.filterset.queryset.for_cards()
         if self.filterset.search_query:
             cards = search.with_snippet(cards, self.filterset.search_plan)
         paginator = DirectoryPaginator(self.figures, page_size, rows=cards)
@@ -376,6 +364,8 @@ class PlaceDetailView(DetailView):
         place = self.object
         spaces = list(place.spaces.all())
         partnerships = list(place.partnerships.all())
+        # the summary high on the page: the kinds running today (Place.partnership_badges)
+        place.running_partnerships = [p for p in partnerships if p.is_active()]
         levels = {}
         for partnership in partnerships:
             levels.setdefault(partnership.partner.get_level_display(), []).append(partnership)

@@ -253,3 +253,39 @@ def test_peak_memory_of_the_largest_accepted_photo_is_bounded(tmp_path, fmt, mod
     peak_mb, seconds = result.stdout.split()
     print(f"{fmt} {mode} 40 MP: +{peak_mb} MB peak, {seconds} s")
     assert int(peak_mb) < bound_mb
+
+
+def test_cards_show_the_first_photo_and_the_running_partnerships(client, settings, tmp_path):
+    """A card: the 480-pixel rendition of the first photo, lazy, with its alt text and its box
+    reserved; the family and the partnerships running today as badges, the illustrative ones
+    said. The place page: the photo first with its credit, then the contact block and the
+    partnerships summary, before the rest."""
+    from places.reference_data import DEMO_PROVENANCE
+    from tests.factories import PartnershipFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    place = PlaceFactory(name="La Halle", families=["fablab"], website="https://halle.example")
+    forms = [
+        submit(place, image_bytes(size=(1200, 800)), credit="©François Monnier – Septième Ciel"),
+        submit(place, image_bytes(size=(800, 800)), alt_text="L'atelier", order=1),
+    ]
+    assert all(form.is_valid() for form in forms)
+    first, _second = (form.save() for form in forms)
+    PartnershipFactory(place=place, kind="tig", provenance=DEMO_PROVENANCE)
+    PartnershipFactory(place=place, kind="financement", provenance="Convention 2026")
+    text = client.get("/lieux/").text
+    card = text[text.index('<article class="card">') : text.index("</article>")]
+    assert f'<img class="card-photo" src="{first.card.url}" alt="La grande halle"' in card
+    assert 'width="480" height="320" loading="lazy"' in card
+    assert '<li class="badge">Fablab / atelier de fabrication numérique</li>' in card
+    assert 'Travail d&#x27;intérêt général (TIG) <span class="illustrative">' in card
+    assert "Financement / subvention</li>" in card
+    page = client.get(place.get_absolute_url()).text
+    hero = page.index('<figure class="hero')
+    assert first.large.url in page[hero : hero + 400]
+    assert "©François Monnier – Septième Ciel" in page[hero : page.index("</figure>", hero)]
+    contact = page.index('<section class="contact-block"')
+    assert hero < contact < page.index('id="partenariats"')
+    assert "https://halle.example" in page[contact : page.index("</section>", contact)]
+    assert "Partenariats publics en cours :" in page[contact : page.index("</section>", contact)]
+    assert "Autres photos" in page and "L&#x27;atelier" in page

@@ -11,7 +11,7 @@ MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=staticfil
 .PHONY: run setup stop test lint fix check messages system-deps bench soak backup restore clean
 # Debian packages the tests need: the browser the Playwright tests drive (never downloaded by
 # Playwright) and gettext for the translation checks.
-SYSTEM_PACKAGES := chromium gettext
+SYSTEM_PACKAGES := chromium gettext $(if $(shell command -v npm),,nodejs npm)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -53,14 +53,20 @@ restore: $(STAMP)
 
 ## system-deps: install chromium and gettext from Debian when they are missing
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null || ! command -v npm >/dev/null; then \
 	  echo "Installing $(SYSTEM_PACKAGES) (Debian packages)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
+# Lighthouse for the browser tests (pinned: tests/lighthouse/package-lock.json)
+LIGHTHOUSE := tests/lighthouse/node_modules/.installed
+$(LIGHTHOUSE): tests/lighthouse/package.json tests/lighthouse/package-lock.json | system-deps
+	cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## test: the whole suite, browser tests included (embedded PostgreSQL unless DATABASE_URL is set)
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(LIGHTHOUSE)
 	DJANGO_SECRET_KEY=tests-only-not-a-secret DJANGO_SECURE_SSL_REDIRECT=0 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -7,12 +7,19 @@ those of a run. `make test` installs Lighthouse (npm ci) when it is missing: nev
 
 import json
 import os
+import statistics
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, SCREENSHOTS, _loopback_tiles, live_url  # noqa: F401
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    CHROMIUM,
+    FLAGS,
+    SCREENSHOTS,
+    _loopback_tiles,
+    live_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +31,7 @@ PAGES = {
     "map": "/carte/?region=normandie",
 }
 MINIMUM = {"performance": 90, "accessibility": 95, "best-practices": 95, "seo": 95}
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROME_FLAGS = ["--headless=new", *FLAGS]  # the browser tests' own flags
 
 
 def lighthouse(url: str, output: Path, attempts: int = 3) -> dict:
@@ -95,7 +94,19 @@ def test_lighthouse_scores(live_url, scores, tmp_path, name):  # noqa: F811
     assert (LIGHTHOUSE / "cli" / "index.js").exists(), (
         "run `make test` (npm ci in tests/lighthouse)"
     )
-    result = lighthouse(live_url + PAGES[name], tmp_path / "report.json")
+    runs = [lighthouse(live_url + PAGES[name], tmp_path / "report.json")]
+    if below(runs[0]):
+        # Scores vary from run to run on a loaded machine; Lighthouse's own advice is the
+        # median of several runs: two more, and each category's median of the three.
+        runs += [lighthouse(live_url + PAGES[name], tmp_path / f"report-{n}.json") for n in (2, 3)]
+    result = {
+        "scores": {key: statistics.median(run["scores"][key] for run in runs) for key in MINIMUM},
+        "runs": len(runs),
+        "failing": runs[0]["failing"],
+    }
     scores[name] = result
-    low = {key: score for key, score in result["scores"].items() if score < MINIMUM[key]}
-    assert not low, (name, result)
+    assert not below(result), (name, runs)
+
+
+def below(result: dict) -> dict:
+    return {key: score for key, score in result["scores"].items() if score < MINIMUM[key]}

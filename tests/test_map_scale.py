@@ -44,10 +44,12 @@ def hundred_thousand(committed_census, django_db_blocker):
 
 
 def test_france_opens_as_clusters_with_the_places_in_view_listed(
+    hundred_thousand,
     browser,  # noqa: F811
     live_url,  # noqa: F811
-    hundred_thousand,
 ):
+    # hundred_thousand first: its ORM work runs before Playwright's event loop starts in this
+    # thread (inside it, the ORM would take another, older connection)
     session = Session(browser, live_url, viewport={"width": 1280, "height": 900})
     page = session.page
     started = time.monotonic()

@@ -67,6 +67,13 @@
     }
   });
 
+  // A last net, once htmx has settled the new content: focus is never left on <body>.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "directory") { return; }
+    if (!document.activeElement || document.activeElement === document.body) { focusResults(); }
+  });
+
   // The sort menu: arrow keys move the choice without a request; Enter or leaving applies it.
   var keyboard = false;
   document.addEventListener("keydown", function (event) {

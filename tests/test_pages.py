@@ -112,3 +112,14 @@ def test_favicon_redirects_to_the_static_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("img/favicon.svg")
+
+
+def test_a_place_whose_partnerships_are_all_illustrative_says_so_once(client):
+    place = PlaceFactory()
+    for kind in ("tig", "insertion", "culture"):
+        PartnershipFactory(place=place, kind=kind, provenance=DEMO_PROVENANCE)
+    page = client.get(place.get_absolute_url()).text
+    contact = page.index('<section class="contact-block"')
+    block = page[contact : page.index("</section>", contact)]
+    assert block.count("illustration") == 1
+    assert "Ce sont des données d'illustration, pas des informations sur ce lieu." in block

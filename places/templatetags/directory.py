@@ -73,6 +73,12 @@ def place_json_ld(context, place) -> str:
     return mark_safe(html.replace('type="application/json"', 'type="application/ld+json"'))
 
 
+@register.filter
+def illustrative_only(badges) -> bool:
+    """Whether every (label, illustrative) badge is illustrative: then said once, not each time."""
+    return bool(badges) and all(illustrative for _label, illustrative in badges)
+
+
 @register.simple_tag
 def data_lang() -> str:
     """` lang="fr"` on an element holding what places wrote (in French), on pages in another

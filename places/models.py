@@ -398,11 +398,17 @@ class PlaceQuerySet(models.QuerySet):
         (``running_partnerships``): two queries a page, whatever the number of places."""
         photos = Photo.objects.only("place_id", "card", "alt_text", "width", "height", "order")
         running = Partnership.objects.active().only("place_id", "kind", "provenance")
-        return self.only(*CARD_FIELDS).prefetch_related(
-            models.Prefetch("photos", photos.order_by("order", "pk")[:1], to_attr="card_photos"),
-            models.Prefetch(
-                "partnerships", running.order_by("kind", "pk"), to_attr="running_partnerships"
-            ),
+        return (
+            self.with_territory()
+            .only(*CARD_FIELDS)
+            .prefetch_related(
+                models.Prefetch(
+                    "photos", photos.order_by("order", "pk")[:1], to_attr="card_photos"
+                ),
+                models.Prefetch(
+                    "partnerships", running.order_by("kind", "pk"), to_attr="running_partnerships"
+                ),
+            )
         )
 
     def with_parts(self) -> "PlaceQuerySet":

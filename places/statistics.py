@@ -21,10 +21,10 @@ from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, Su
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from places import charts
 from places.models import (
     Commune,
     Department,
@@ -102,11 +102,9 @@ class Column:
 
 
 def _written(value, column: Column) -> str:
-    if value is None:
-        return "–"
-    if not column.numeric:
-        return str(value)
-    return number_format(value, column.decimals, use_l10n=True, force_grouping=True)
+    if value is None or column.numeric:
+        return charts.number(value, column.decimals)
+    return str(value)
 
 
 @dataclass
@@ -167,9 +165,12 @@ class Statistics:
     scope: Scope
     total: int
     closed: int
-    population: int
     tables: list[Table]
     coverage: dict
+
+    @property
+    def population(self) -> int:
+        return self.coverage["population"]
 
     def table(self, slug: str) -> Table | None:
         return next((table for table in self.tables if table.slug == slug), None)
@@ -188,7 +189,7 @@ def compute(
     departments = {d.pk: d for d in Department.objects.select_related("region").order_by("code")}
     ids = scope.department_ids(departments)
     tables = [
-        *_territories(scope, counts["departments"], geography, departments),
+        *_territories(scope, counts["departments"], geography, departments, ids),
         *_coverage_tables(scope, ids, geography, departments),
         _vocabulary(
             "familles",
@@ -215,12 +216,11 @@ def compute(
         *_partnerships(scope.places(), today),
         _freshness(counts["sources"], total, counts["fresh"]),
     ]
-    coverage = geography.coverage(ids)
-    return Statistics(scope, total, closed, coverage["population"], tables, coverage)
+    return Statistics(scope, total, closed, tables, geography.coverage(ids))
 
 
 def _territories(
-    scope: Scope, by_department: Counter, geography: "Geography", departments: dict
+    scope: Scope, by_department: Counter, geography: "Geography", departments: dict, ids
 ) -> list[Table]:
     """Places and places per 100,000 inhabitants, by région and département (France), by
     département (a région), by intercommunalité (a département)."""
@@ -228,9 +228,7 @@ def _territories(
         return [_epcis(geography, scope.department.pk)]
     people = {pk: area.population for pk, area in geography.areas.items()}
     tables = []
-    departments = [
-        d for d in departments.values() if not scope.region or d.region_id == scope.region.pk
-    ]
+    departments = [d for d in departments.values() if ids is None or d.pk in ids]
     if not scope.region:
         rows, links = [], []
         for region in Region.objects.order_by("name"):

@@ -80,7 +80,6 @@ class HomeView(TemplateView):
             coverage=figures["coverage"],
             latest=Place.objects.published()
             .exclude(lifecycle=Lifecycle.FERME)
-            .with_territory()
             .for_cards()
             .order_by("-updated_at")[:6],
             **kwargs,

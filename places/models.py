@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from opening_hours import OpeningHours, ParserError
 
 from places.history import tracked
@@ -147,7 +148,8 @@ class Audience(models.TextChoices):
     TOUS_PUBLICS = "tous-publics", _("Tous publics")
     JEUNES = "jeunes", _("Jeunes")
     ETUDIANTS = "etudiants", _("Étudiants")
-    FAMILLES = "familles", _("Familles")
+    # The same word titles the kinds of place: the context keeps the two apart.
+    FAMILLES = "familles", pgettext_lazy("audience", "Familles")
     SENIORS = "seniors", _("Seniors")
     FEMMES = "femmes", _("Femmes")
     DEMANDEURS_EMPLOI = "demandeurs-emploi", _("Demandeurs d'emploi")

@@ -55,7 +55,14 @@ def test_english_pages_are_in_english(client):
     PlaceFactory(name="Atelier Test", families=["fablab"])
     response = client.get("/en/lieux/", {"famille": "fablab", "region": "atlantide"})
     text = response.text
-    for english in ["Places", "Filter", "Family", "Clear all", "were ignored", "Skip to content"]:
+    for english in [
+        "Places",
+        "Filter",
+        "Kind of place",
+        "Clear all",
+        "were ignored",
+        "Skip to content",
+    ]:
         assert english in text, english
     for french in ["Les lieux", "Filtrer", "Tout effacer", "Aller au contenu"]:
         assert french not in text, french
@@ -77,3 +84,15 @@ def test_english_pages_write_dates_the_british_way_and_mark_what_places_wrote_as
     french = client.get("/lieux/le-wip/").text
     assert "13 juin 2019" in french
     assert '<p class="lead">' in french  # the whole page is French already
+
+
+def test_one_french_word_for_two_things_is_translated_by_what_it_names():
+    """« Familles » titles the kinds of place a place is, and names an audience of an activity:
+    two English words, kept apart by a context."""
+    from django.utils import translation
+
+    from places.models import Audience
+
+    with translation.override("en"):
+        assert Audience.FAMILLES.label == "Families"
+        assert translation.gettext("Familles") == "Kinds of place"

@@ -10,13 +10,14 @@ import re
 from dateutil.rrule import rrulestr
 from django import forms
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Now
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject, Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -396,20 +397,30 @@ class PlaceQuerySet(models.QuerySet):
 
     def for_cards(self) -> "PlaceQuerySet":
         """What a card shows (includes/place_card.html), never the search columns: its territory,
-        its first photo (``card_photos``) and its partnerships running today
-        (``running_partnerships``): two queries a page, whatever the number of places."""
-        photos = Photo.objects.only("place_id", "card", "alt_text", "width", "height", "order")
-        running = Partnership.objects.active().only("place_id", "kind", "provenance")
+        its first photo (``card_photo_data``) and the kinds of its partnerships running today
+        (``running_partnerships``), read in the same query as the places by two correlated
+        subqueries over a page of rows: one round trip, no prefetch machinery."""
+        first_photo = (
+            Photo.objects.filter(place=OuterRef("pk"))
+            .order_by("order", "pk")
+            .values(
+                data=JSONObject(
+                    card="card", alt_text="alt_text", width="width", height="height"
+                )
+            )[:1]
+        )
+        running = (
+            Partnership.objects.active()
+            .filter(place=OuterRef("pk"))
+            .order_by("kind", "pk")
+            .values(data=JSONObject(kind="kind", provenance="provenance"))
+        )
         return (
             self.with_territory()
             .only(*CARD_FIELDS)
-            .prefetch_related(
-                models.Prefetch(
-                    "photos", photos.order_by("order", "pk")[:1], to_attr="card_photos"
-                ),
-                models.Prefetch(
-                    "partnerships", running.order_by("kind", "pk"), to_attr="running_partnerships"
-                ),
+            .annotate(
+                card_photo_data=Subquery(first_photo, output_field=models.JSONField()),
+                running_partnerships=ArraySubquery(running),
             )
         )
 
@@ -787,9 +798,10 @@ class Place(ConstraintMessages):
 
     @property
     def card_photo(self) -> "Photo | None":
-        """The first photo, when the place was read ``for_cards``."""
-        photos = getattr(self, "card_photos", None)
-        return photos[0] if photos else None
+        """The first photo (its card rendition, text and size), when the place was read
+        ``for_cards``."""
+        data = getattr(self, "card_photo_data", None)
+        return Photo(place=self, **data) if data else None
 
     def partnership_badges(self) -> list[tuple[str, bool]]:
         """(nature, illustrative) of each kind of partnership running today, once, when the
@@ -797,9 +809,9 @@ class Place(ConstraintMessages):
         from places.reference_data import DEMO_PROVENANCE
 
         kinds: dict[str, bool] = {}
-        for partnership in getattr(self, "running_partnerships", ()):
-            illustrative = partnership.provenance == DEMO_PROVENANCE
-            kinds[partnership.kind] = kinds.get(partnership.kind, True) and illustrative
+        for partnership in getattr(self, "running_partnerships", None) or ():
+            illustrative = partnership["provenance"] == DEMO_PROVENANCE
+            kinds[partnership["kind"]] = kinds.get(partnership["kind"], True) and illustrative
         return [(PartnershipKind(kind).label, demo) for kind, demo in kinds.items()]
 
     @staticmethod

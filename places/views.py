@@ -364,7 +364,9 @@ class PlaceDetailView(DetailView):
         spaces = list(place.spaces.all())
         partnerships = list(place.partnerships.all())
         # the summary high on the page: the kinds running today (Place.partnership_badges)
-        place.running_partnerships = [p for p in partnerships if p.is_active()]
+        place.running_partnerships = [
+            {"kind": p.kind, "provenance": p.provenance} for p in partnerships if p.is_active()
+        ]
         levels = {}
         for partnership in partnerships:
             levels.setdefault(partnership.partner.get_level_display(), []).append(partnership)

@@ -196,22 +196,22 @@ PINNED = {
     # everything: data version (once: the page cache reads it, the figures reuse it), the facet
     # index of the new data version (seven queries, once per data version: places.facets; the
     # options of the régions, départements and partners come with it), the page's ids, its
-    # rows, their first photos and their running partnerships (PlaceQuerySet.for_cards: two
-    # queries a page, whatever its number of places). Every count
+    # rows (with their first photo and their running partnerships: PlaceQuerySet.for_cards,
+    # one query whatever the number of places). Every count
     # (result count and the 11 facets) comes from the index: no query. The same again is the
     # cached page: the data version only. The same filters at another address (?page=1)
     # recompute the counts from the index and reuse the cached page ids.
-    "/lieux/": (12, 1, 4),
+    "/lieux/": (10, 1, 2),
     # + how each word matches (and its correction), the words' ranked list (the page's ids are
     # read from it, not queried), validating region=normandie
-    "/lieux/?q=atelier&famille=fablab&region=normandie": (14, 1, 6),
-    "/regions/normandie/": (15, 1, 6),  # + the région, its partnership count
+    "/lieux/?q=atelier&famille=fablab&region=normandie": (12, 1, 4),
+    "/regions/normandie/": (13, 1, 4),  # + the région, its partnership count
     # + the département's intercommunalités, to choose one (cached per data version)
-    "/departements/14/": (16, 1, 6),
-    "/partenariats/tig/": (13, 1, 4),
+    "/departements/14/": (14, 1, 4),
+    "/partenariats/tig/": (11, 1, 2),
     # + the coverage figure (the communes holding places, the places no commune holds, the
     # communes), cached per data version and shared with the statistics pages
-    "/": (12, 1, 5),
+    "/": (10, 1, 3),
     "/partenaires/": (2, 1, 2),
     "/partenaires/spip-du-calvados/": (3, 1, 3),
     # the map: its count and places without coordinates from the index; the box it opens on
@@ -258,3 +258,4 @@ def test_typos_use_trigrams_only_for_words_found_nowhere(client, db):
     PlaceFactory(name="Coworking Montpellier-Est", commune="Castelnau-le-Lez")
     response = client.get("/lieux/", {"q": "montpellier"})
     assert result_names(response) == [montpellier.name, "Coworking Montpellier-Est"]
+

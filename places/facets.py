@@ -32,6 +32,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,6 +83,11 @@ ACTIVITY_FACETS = ("activite", "public")
 GROUPS = (PARTNERSHIP_FACETS, ACTIVITY_FACETS)
 # Near a commune (places.near): not counted, a set of places like the words'.
 NEAR = ("pres", "rayon")
+# A result of at most this many places is sorted among its ids (which the bitmaps know); a
+# larger one by walking the sort's index with the filters. Walking visits about
+# page end ÷ share of places matching rows: the whole table when two places match (184 ms at
+# 100,000); sorting among 1,000 ids takes about 4 ms (measured on PostgreSQL 15).
+SORT_AMONG_IDS = 1000
 
 
 @dataclass
@@ -564,9 +570,9 @@ class Figures:
     def page_ids(self, bottom: int, top: int) -> list[int]:
         """The ids of one page of results, in order: the rows are then fetched by id, so a late
         page costs no more than the first. Ranked by relevance, the page is read from the
-        words' ranked list, keeping the places the filters keep. Otherwise PostgreSQL sorts,
-        the filters in SQL (cached; measured: sorting among the result's ids, which the bitmaps
-        know, was no faster)."""
+        words' ranked list, keeping the places the filters keep. Otherwise PostgreSQL sorts
+        (cached): among the result's ids when they are few (``SORT_AMONG_IDS``), else with the
+        filters in SQL, which stops as soon as the page is full."""
         sort = self.filterset.sort
         ordered = {"pertinence": self.ranked, "distance": self.near}.get(sort)
         if ordered is not None:
@@ -576,11 +582,18 @@ class Figures:
                 return ordered[bottom:top].tolist()
             return list(itertools.islice((pk for pk in ordered if pk in kept), bottom, top))
 
+        kept = self.counter.result
+        if len(kept) <= SORT_AMONG_IDS:
+            rows = self.filterset.queryset.filter(
+                pk__in=RawSQL("SELECT unnest(%s::integer[])", (kept.to_array().tolist(),))
+            ).order_by(*self.filterset.ordering())
+        else:
+            rows = self.filterset.qs
         return cache.get_or_compute(
             "page",
             self.data_version,
             self.cache_parts(sort, bottom, top),
-            lambda: list(self.filterset.qs.values_list("pk", flat=True)[bottom:top]),
+            lambda: list(rows.values_list("pk", flat=True)[bottom:top]),
         )
 
     def without_coordinates(self) -> int:

@@ -259,3 +259,39 @@ def test_typos_use_trigrams_only_for_words_found_nowhere(client, db):
     response = client.get("/lieux/", {"q": "montpellier"})
     assert result_names(response) == [montpellier.name, "Coworking Montpellier-Est"]
 
+
+@pytest.mark.parametrize("sort", ["nom", "recent", "surface"])
+def test_a_narrow_result_is_sorted_among_its_ids_as_the_filters_would_sort_it(
+    client, db, monkeypatch, sort
+):
+    """A result of a few places is sorted among its ids (places.facets.SORT_AMONG_IDS), a
+    large one with the filters in SQL: the same places in the same order either way, ties
+    (same name, unknown surface) included, on the first page and the next."""
+    from django.core.cache import cache
+
+    from places import facets
+
+    for number, name in enumerate(["Atelier", "atelier", "Éco-lieu", "Zinc", "Atelier"] * 12):
+        PlaceFactory(
+            name=name,
+            families=["fablab" if number % 3 else "coworking"],
+            built_area=None if number % 4 == 0 else 50 * (number % 5 + 1),
+        )
+    monkeypatch.setattr("places.views.PlaceListView.paginate_by", 15)
+
+    def pages():
+        cache.clear()  # the page ids are cached: each way computes its own
+        return [
+            [
+                place.pk
+                for place in client.get(
+                    "/lieux/", {"famille": "fablab", "tri": sort, "page": page}
+                ).context["places"]
+            ]
+            for page in (1, 2, 3)
+        ]
+
+    among_ids = pages()
+    monkeypatch.setattr(facets, "SORT_AMONG_IDS", 0)
+    assert pages() == among_ids
+    assert sum(len(page) for page in among_ids) == 40

@@ -404,9 +404,7 @@ class PlaceQuerySet(models.QuerySet):
             Photo.objects.filter(place=OuterRef("pk"))
             .order_by("order", "pk")
             .values(
-                data=JSONObject(
-                    card="card", alt_text="alt_text", width="width", height="height"
-                )
+                data=JSONObject(card="card", alt_text="alt_text", width="width", height="height")
             )[:1]
         )
         running = (

@@ -17,7 +17,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
-max_requests_jitter = 500
+# Wide, so that workers serving an even load are not recycled at the same moment.
+max_requests_jitter = max_requests // 2
 preload_app = True
 # Bounded requests: a request line of at most 8190 bytes (gunicorn's maximum; the directory
 # refuses query strings beyond MAX_QUERY_STRING_BYTES itself), 50 headers of 8190 bytes.
@@ -32,3 +33,10 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 forwarder_headers = ""
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+
+
+def when_ready(server):
+    """The application is loaded (preload_app): warm it once here, before the workers fork."""
+    from tierslieux.warmup import warm_up
+
+    warm_up()

@@ -146,3 +146,14 @@ def generate(conninfo: str, count: int, seed: int = 2026) -> list[Request]:
             params["page"] = [str(rng.randint(5, 60))]
             add(kind, params)
     return requests
+
+
+def worst(conninfo: str, count: int = 3) -> list[Request]:
+    """The worst searches: the ``count`` words that most places hold (six letters or more),
+    each misspelt (its middle letter dropped), to be asked before anything has ranked them."""
+    requests = []
+    for word in _vocabulary(conninfo)["common"][:count]:
+        middle = len(word) // 2
+        typo = word[:middle] + word[middle + 1 :]
+        requests.append(Request("typo", "/lieux/?" + urlencode({"q": typo}), typo))
+    return requests

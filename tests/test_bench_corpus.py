@@ -35,6 +35,18 @@ def test_the_corpus_is_varied_distinct_and_answered(client, census_reader):
     assert corpus.generate(database_url(), 300) == requests
 
 
+
+def test_the_worst_case_misspells_the_commonest_words_and_is_corrected(client, census_reader):
+    """Each of the three words most places hold, its middle letter dropped: the directory
+    answers with the word corrected (Résultats pour « … »)."""
+    worst = corpus.worst(database_url())
+    assert len(worst) == 3
+    for request in worst:
+        response = client.get(request.path)
+        assert response.status_code == 200
+        corrected = response.context["corrections"]
+        assert corrected and corrected[0][0] == request.words, corrected
+
 @pytest.mark.django_db
 def test_the_stock_admin_peer_lists_and_searches(admin_client, settings):
     """The benchmark's peer (bench.urls) renders the stock changelist, not the directory's own

@@ -646,6 +646,11 @@ class Place(ConstraintMessages):
     )
 
     objects = PlaceQuerySet.as_manager()
+    # Set on the places of a page when they have one (the distance from the commune asked for,
+    # the search's highlighted excerpt), read by the cards: None and "" otherwise, so that a
+    # template reading them does not fail a lookup (which costs a dir() of the whole model).
+    distance_km = None
+    snippet = ""
     history = tracked(
         excluded_fields=[
             "search_vector",

@@ -1,14 +1,17 @@
 """The map at 100,000 places, in the browser: the real census and 98,488 synthetic places
 (places.synthetic, as `make bench` loads them), committed for this module and removed after.
 France opens as a few hundred clusters, not 100,000 markers, with the places in view listed;
-the time from the click to the drawn clusters is written to screenshots/map-100000.json, for
-docs/performance.md (speed is measured there, not asserted here)."""
+the time from asking for /carte/ to the drawn clusters, for the first visitor after the data
+changed (whose request builds the facet index) and for a later one (nothing cached but that
+index), is written to screenshots/map-100000.json, for docs/performance.md (speed is measured
+there, not asserted here)."""
 
 import json
 import re
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from playwright.sync_api import expect
 
@@ -50,13 +53,21 @@ def test_france_opens_as_clusters_with_the_places_in_view_listed(
 ):
     # hundred_thousand first: its ORM work runs before Playwright's event loop starts in this
     # thread (inside it, the ORM would take another, older connection)
-    session = Session(browser, live_url, viewport={"width": 1280, "height": 900})
+    def open_france() -> tuple[Session, float]:
+        session = Session(browser, live_url, viewport={"width": 1280, "height": 900})
+        started = time.monotonic()
+        session.goto("/carte/")
+        expect(session.page.locator("#map")).to_have_attribute(
+            "data-markers", re.compile(r"^[1-9]\d*$"), timeout=30_000
+        )
+        return session, time.monotonic() - started
+
+    first_session, first_visitor = open_france()
+    first_session.close()
+    cache.clear()  # the pages and the points: a new visitor, nothing cached but the index
+    session, drawn = open_france()
     page = session.page
-    started = time.monotonic()
-    session.goto("/carte/")
     map_element = page.locator("#map")
-    expect(map_element).to_have_attribute("data-markers", re.compile(r"^[1-9]\d*$"), timeout=30_000)
-    drawn = time.monotonic() - started
     markers = int(map_element.get_attribute("data-markers"))
     in_view = int(map_element.get_attribute("data-in-view"))
     assert in_view > 90_000  # mainland France: nearly every place
@@ -70,6 +81,13 @@ def test_france_opens_as_clusters_with_the_places_in_view_listed(
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "map-100000-fr-1280.png")
     (SCREENSHOTS / "map-100000.json").write_text(
-        json.dumps({"seconds_to_clusters": round(drawn, 2), "markers": markers, "in_view": in_view})
+        json.dumps(
+            {
+                "seconds_to_clusters": round(drawn, 2),
+                "seconds_to_clusters_first_after_a_data_change": round(first_visitor, 2),
+                "markers": markers,
+                "in_view": in_view,
+            }
+        )
     )
     session.close()

@@ -75,8 +75,14 @@ class FlagFilter(django_filters.ChoiceFilter):
 
 
 def checkboxes(label, choices, method):
+    # Choices given as a callable: each request's FilterSet and form deep-copy their filters
+    # and fields, and a list of choices with it (a few hundred tuples a request); a callable
+    # is copied by reference.
     return django_filters.MultipleChoiceFilter(
-        widget=forms.CheckboxSelectMultiple, label=label, choices=choices, method=method
+        widget=forms.CheckboxSelectMultiple,
+        label=label,
+        choices=lambda: choices,
+        method=method,
     )
 
 

@@ -35,7 +35,6 @@ def test_the_corpus_is_varied_distinct_and_answered(client, census_reader):
     assert corpus.generate(database_url(), 300) == requests
 
 
-
 def test_the_worst_case_misspells_the_commonest_words_and_is_corrected(client, census_reader):
     """Each of the three words most places hold, its middle letter dropped: the directory
     answers with the word corrected (Résultats pour « … »)."""
@@ -46,6 +45,7 @@ def test_the_worst_case_misspells_the_commonest_words_and_is_corrected(client, c
         assert response.status_code == 200
         corrected = response.context["corrections"]
         assert corrected and corrected[0][0] == request.words, corrected
+
 
 @pytest.mark.django_db
 def test_the_stock_admin_peer_lists_and_searches(admin_client, settings):

@@ -313,22 +313,26 @@ def _commune_code_sql() -> tuple[str, dict]:
     return f"CASE {' '.join(whens)} ELSE p.insee_code END", params
 
 
-# By département and intercommunalité, the communes that hold published places: how many,
-# their people, their places (each place joined to its commune by code, the places read from
-# place_statistics_idx alone; a few thousand rows whatever the number of places)
-LOCATED_SQL = """
-SELECT department_id, epci_siren, count(*), sum(population), sum(places)
-  FROM (SELECT c.department_id, c.epci_siren, c.population, count(*) AS places
-          FROM {place} p JOIN {commune} c ON c.insee = {code}
-         WHERE p.status = %(published)s
-         GROUP BY c.insee) AS located
+# One pass over the published places, each joined to its commune of 2026 by code (the places
+# read from place_statistics_idx alone): by département and intercommunalité, the communes
+# that hold places, how many, their people, their places ("located"); by département, the
+# places no commune holds ("unplaced"). A few thousand rows whatever the number of places.
+GEOGRAPHY_SQL = """
+WITH per_commune AS (
+    SELECT c.insee, c.department_id, c.epci_siren, c.population,
+           CASE WHEN c.insee IS NULL THEN p.department_id END AS unplaced_in,
+           count(*) AS places
+      FROM {place} p LEFT JOIN {commune} c ON c.insee = {code}
+     WHERE p.status = %(published)s
+     GROUP BY c.insee, c.department_id, c.epci_siren, c.population, unplaced_in
+)
+SELECT true, department_id, epci_siren, count(*), sum(population), sum(places)
+  FROM per_commune WHERE insee IS NOT NULL
  GROUP BY department_id, epci_siren
-"""
-# By département, the published places that no commune of 2026 holds
-UNPLACED_SQL = """
-SELECT p.department_id, count(*) FROM {place} p
- WHERE p.status = %(published)s AND NOT EXISTS (SELECT FROM {commune} c WHERE c.insee = {code})
- GROUP BY p.department_id
+ UNION ALL
+SELECT false, unplaced_in, NULL, NULL, NULL, sum(places)
+  FROM per_commune WHERE insee IS NULL
+ GROUP BY unplaced_in
 """
 
 
@@ -416,11 +420,14 @@ class Geography:
         tables = {"place": Place._meta.db_table, "commune": Commune._meta.db_table}
         code, params = _commune_code_sql()
         params["published"] = PublicationStatus.PUBLISHED.value
+        located, unplaced = {}, Counter()
         with read_connection().cursor() as cursor:
-            cursor.execute(LOCATED_SQL.format(code=code, **tables), params)
-            located = {(row[0], row[1]): tuple(map(int, row[2:])) for row in cursor.fetchall()}
-            cursor.execute(UNPLACED_SQL.format(code=code, **tables), params)
-            unplaced = Counter(dict(cursor.fetchall()))
+            cursor.execute(GEOGRAPHY_SQL.format(code=code, **tables), params)
+            for in_commune, department_id, siren, communes, population, places in cursor:
+                if in_commune:
+                    located[department_id, siren] = (communes, int(population), int(places))
+                else:
+                    unplaced[department_id] = int(places)
         communes = (
             Commune.objects.order_by()
             .values_list("department_id", "epci_siren", "epci_name")

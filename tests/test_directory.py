@@ -209,9 +209,9 @@ PINNED = {
     # + the département's intercommunalités, to choose one (cached per data version)
     "/departements/14/": (14, 1, 4),
     "/partenariats/tig/": (11, 1, 2),
-    # + the coverage figure (the communes holding places, the places no commune holds, the
-    # communes), cached per data version and shared with the statistics pages
-    "/": (10, 1, 3),
+    # + the coverage figure (the places by commune, one pass; the communes), cached per data
+    # version and shared with the statistics pages
+    "/": (9, 1, 3),
     "/partenaires/": (2, 1, 2),
     "/partenaires/spip-du-calvados/": (3, 1, 3),
     # the map: its count and places without coordinates from the index; the box it opens on

@@ -205,10 +205,10 @@ def test_the_page_is_cached_and_its_queries_do_not_grow_with_the_data(
 ):
     # the data version; the scope's counts (one query grouped by département, source, family,
     # management type, stage), the départements, the régions, the partnerships (one query
-    # grouped by kind, level, year, state); the geography (the communes holding places, the
-    # places no commune holds, the communes); the centres of the cartogram; the régions again
-    # (the page's links, outside the figures kept per language)
-    with django_assert_num_queries(10):
+    # grouped by kind, level, year, state); the geography (the places by commune, one pass;
+    # the communes); the centres of the cartogram; the régions again (the page's links,
+    # outside the figures kept per language)
+    with django_assert_num_queries(9):
         assert client.get("/statistiques/").status_code == 200
     with django_assert_num_queries(1):  # the data version
         assert client.get("/statistiques/").status_code == 200

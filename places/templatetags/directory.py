@@ -108,7 +108,12 @@ def facet_count(count: int, counted: str = "places") -> str:
 @register.simple_tag
 def facet_options(facet) -> str:
     """The checkboxes of a facet's options: one ``format_html`` each rather than a dozen
-    template nodes (a facet can offer 100 départements and 150 partners)."""
+    template nodes (a facet can offer 100 départements and 150 partners), each count written
+    once per facet (many options share one: 150 partners with a few places each)."""
+    counts = {}
+    for option in facet.options:
+        if option.count not in counts:
+            counts[option.count] = facet_count(option.count)
     return format_html_join(
         "\n",
         '<li><input type="checkbox" name="{0}" value="{1}" id="f-{0}-{1}"{2}>'
@@ -119,7 +124,7 @@ def facet_options(facet) -> str:
                 option.value,
                 mark_safe(" checked") if option.selected else "",  # noqa: S308 (a constant)
                 option.label,
-                facet_count(option.count),
+                counts[option.count],
             )
             for option in facet.options
         ),

@@ -280,6 +280,7 @@ def test_cards_show_the_first_photo_and_the_running_partnerships(client, setting
     assert '<li class="badge">Fablab / atelier de fabrication numérique</li>' in card
     assert 'Travail d&#x27;intérêt général (TIG) <span class="illustrative">' in card
     assert "Financement / subvention</li>" in card
+    assert "Partenariats : données d'illustration" not in card  # said of the one it is
     page = client.get(place.get_absolute_url()).text
     hero = page.index('<figure class="hero')
     assert first.large.url in page[hero : hero + 400]
@@ -293,3 +294,17 @@ def test_cards_show_the_first_photo_and_the_running_partnerships(client, setting
     assert "Travail d&#x27;intérêt général (TIG) (donnée d'illustration)" in block
     assert "Ce sont des données d'illustration" not in block
     assert "Autres photos" in page and "L&#x27;atelier" in page
+
+
+def test_a_card_whose_running_partnerships_are_all_illustrative_says_so_once(client):
+    from places.reference_data import DEMO_PROVENANCE
+    from tests.factories import PartnershipFactory
+
+    place = PlaceFactory(name="La Halle", families=["fablab"])
+    for kind in ("tig", "financement", "insertion"):
+        PartnershipFactory(place=place, kind=kind, provenance=DEMO_PROVENANCE)
+    text = client.get("/lieux/").text
+    card = text[text.index('<article class="card">') : text.index("</article>")]
+    assert card.count("illustration") == 1
+    assert '<p class="illustrative">Partenariats : données d\'illustration</p>' in card
+    assert "Financement / subvention</li>" in card

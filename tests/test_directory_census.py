@@ -252,3 +252,14 @@ def test_robots_names_the_sitemap_index(client, census_reader):
     robots = client.get("/robots.txt").text
     assert "Sitemap: http://testserver/sitemap.xml" in robots
     assert "Disallow: /admin/" in robots
+
+
+def test_counts_are_written_as_each_language_groups_digits(client, census_reader):
+    """1,512 places: « 1 512 » in French (a no-break space), "1,512" in English, in the
+    results' heading, the home page's figure and the download line."""
+    french = client.get("/lieux/").text
+    assert "1\xa0512 lieux</h2>" in french
+    assert "Télécharger ces 1\xa0512 lieux" in french
+    english = client.get("/en/lieux/").text
+    assert "1,512 places</h2>" in english
+    assert "<strong>1,512</strong> published places" in client.get("/en/").text

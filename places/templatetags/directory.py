@@ -2,11 +2,11 @@
 
 from django import template
 from django.urls import translate_url
-from django.utils.formats import localize
 from django.utils.html import escape, format_html, format_html_join, json_script
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 
+from places import charts
 from places.search import MARK_START, MARK_STOP
 
 register = template.Library()
@@ -93,6 +93,12 @@ COUNTED = {
 }
 
 
+@register.filter
+def number(value) -> str:
+    """A count as the page's language writes it, grouped: « 1 512 », "1,512"."""
+    return charts.number(value)
+
+
 @register.simple_tag
 def facet_count(count: int, counted: str = "places") -> str:
     """An option's count after its label: « Calvados (14) · 4 » on screen, « …, 4 lieux » read
@@ -100,7 +106,7 @@ def facet_count(count: int, counted: str = "places") -> str:
     return format_html(
         '<span class="count"><span aria-hidden="true">· </span>{}'
         '<span class="visually-hidden"> {}</span></span>',
-        localize(count),
+        number(count),
         COUNTED[counted](count),
     )
 

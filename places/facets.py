@@ -582,18 +582,18 @@ class Figures:
                 return ordered[bottom:top].tolist()
             return list(itertools.islice((pk for pk in ordered if pk in kept), bottom, top))
 
-        kept = self.counter.result
-        if len(kept) <= SORT_AMONG_IDS:
-            rows = self.filterset.queryset.filter(
-                pk__in=RawSQL("SELECT unnest(%s::integer[])", (kept.to_array().tolist(),))
-            ).order_by(*self.filterset.ordering())
-        else:
-            rows = self.filterset.qs
+        def compute() -> list[int]:
+            kept = self.counter.result
+            if len(kept) <= SORT_AMONG_IDS:
+                ids = RawSQL("SELECT unnest(%s::integer[])", (kept.to_array().tolist(),))
+                rows = self.filterset.queryset.filter(pk__in=ids)
+                rows = rows.order_by(*self.filterset.ordering())
+            else:
+                rows = self.filterset.qs
+            return list(rows.values_list("pk", flat=True)[bottom:top])
+
         return cache.get_or_compute(
-            "page",
-            self.data_version,
-            self.cache_parts(sort, bottom, top),
-            lambda: list(rows.values_list("pk", flat=True)[bottom:top]),
+            "page", self.data_version, self.cache_parts(sort, bottom, top), compute
         )
 
     def without_coordinates(self) -> int:

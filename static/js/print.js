@@ -1,6 +1,7 @@
 // « Imprimer » and « Copier le lien » buttons: invisible without JavaScript (the browser's own
-// print and address bar still work), their room kept so that nothing moves when they appear. Printing uses the print stylesheet: the content alone, addresses of
-// links written out, the page's QR code. Copying says so in a live region.
+// print and address bar still work), their room kept so that nothing moves when they appear.
+// Printing uses the print stylesheet: the content alone, addresses of links written out, the
+// page's QR code. Copying says so in a live region.
 (function () {
   "use strict";
   document.querySelectorAll("[data-print]").forEach(function (button) {

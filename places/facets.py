@@ -22,6 +22,7 @@ Why bitmaps rather than one SQL pass over a per-place array of facet keys: docs/
 import array
 import dataclasses
 import datetime
+import functools
 import itertools
 import logging
 import threading
@@ -35,8 +36,8 @@ from django.db import connections
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from pyroaring import BitMap
 
 from places import cache, hours, near, search
@@ -222,6 +223,13 @@ def build_index(today: datetime.date) -> FacetIndex:
 
 _memo: dict = {}
 _lock = threading.Lock()
+
+
+@functools.cache
+def vocabulary(form_class, name: str, language: str) -> list[tuple[str, str]]:
+    """(value, label) of a filter's fixed choices in a language: translated once, not at every
+    request."""
+    return [(value, str(label)) for value, label in form_class.base_fields[name].choices if value]
 
 
 def current_index(version: int) -> FacetIndex:
@@ -640,7 +648,7 @@ class Figures:
         labels = current_index(self.data_version).labels
         if name in labels:
             return labels[name]
-        return [(value, str(label)) for value, label in self.form.fields[name].choices if value]
+        return vocabulary(type(self.form), name, get_language())
 
     def query(self) -> str:
         """The understood filters as a query string, to carry them to the map or the list."""

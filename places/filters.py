@@ -10,6 +10,8 @@ unless ``fermes=1`` brings them back. ``pres`` and ``rayon`` keep the places wit
 of a commune (places.near), nearest first unless another sort is asked for.
 """
 
+import copy
+import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -258,6 +260,18 @@ class PlaceFilter(NearMixin, django_filters.FilterSet):
         # Always bound: no query string means "no filter", and cleaned_data always exists.
         super().__init__(QueryDict() if data is None else data, *args, **kwargs)
         self.form.is_valid()
+
+    def get_form_class(self):
+        return self.form_class()
+
+    @classmethod
+    @functools.cache
+    def form_class(cls) -> type[forms.Form]:
+        """The form's class, built once as django-filter builds it: django-filter builds it
+        again for every FilterSet, a new field for every filter, where a Django form declares
+        its fields once (each form still gets its own copies of them)."""
+        fields = {name: copy.deepcopy(filter_).field for name, filter_ in cls.base_filters.items()}
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
 
     def filter_search(self, queryset, name, value):
         """The words (``q``), corrected unless ``tel_quel``: applied once, for ``q``."""

@@ -295,3 +295,36 @@ def test_a_narrow_result_is_sorted_among_its_ids_as_the_filters_would_sort_it(
     monkeypatch.setattr(facets, "SORT_AMONG_IDS", 0)
     assert pages() == among_ids
     assert sum(len(page) for page in among_ids) == 40
+
+
+def test_a_card_says_what_its_place_is_today(client, db):
+    """A card (``place_cards``): its name escaped, « fermé » for a closed place, the families,
+    only the partnerships running today (not an ended one, not one yet to start), no photo
+    element without a photo; in English, its own French summary marked lang="fr"."""
+    today = datetime.date.today()
+    place = PlaceFactory(
+        name="L'Atelier <b>du</b> Port",
+        families=["fablab"],
+        summary="Un atelier partagé.",
+        lifecycle="ferme",
+    )
+    PartnershipFactory(place=place, kind="tig", start_date=today - datetime.timedelta(days=9))
+    PartnershipFactory(
+        place=place,
+        kind="financement",
+        start_date=datetime.date(2020, 1, 1),
+        end_date=today - datetime.timedelta(days=1),
+    )
+    PartnershipFactory(place=place, kind="locaux", start_date=today + datetime.timedelta(days=1))
+    text = client.get("/lieux/?fermes=1").text
+    card = text[text.index('<article class="card">') : text.index("</article>")]
+    assert "L&#x27;Atelier &lt;b&gt;du&lt;/b&gt; Port</a>" in card
+    assert '<span class="status ended">fermé</span>' in card
+    assert '<li class="badge">Fablab / atelier de fabrication numérique</li>' in card
+    assert "Travail d&#x27;intérêt général (TIG)" in card
+    assert "Financement" not in card and "Mise à disposition" not in card
+    assert "<img" not in card and "<p>Un atelier partagé.</p>" in card
+    english = client.get("/en/lieux/?fermes=1").text
+    card = english[english.index('<article class="card">') : english.index("</article>")]
+    assert '<span class="status ended">closed</span>' in card
+    assert '<p lang="fr">Un atelier partagé.</p>' in card

@@ -124,3 +124,25 @@ def test_pagination_keeps_the_filters(client):
     response = client.get(reverse("places:list"), {"famille": "fablab"})
     assert response.context["paginator"].count == 55
     assert "famille=fablab&amp;page=2" in response.text
+
+
+def test_the_form_class_is_built_once_and_each_form_has_its_own_fields(places):
+    """The FilterSet's form class is built once (``PlaceFilter.form_class``), as a Django form
+    declares its fields once; each request's form still works on its own copies, and a
+    département or partner added since is offered (the choices are read at each request)."""
+    from django.http import QueryDict
+
+    from places.filters import PlaceFilter
+
+    first, second = PlaceFilter(QueryDict("famille=fablab")), PlaceFilter(QueryDict())
+    assert type(first.form) is type(second.form)
+    assert first.form.fields["famille"] is not second.form.fields["famille"]
+    first.form.fields["famille"].label = "changed"
+    assert second.form.fields["famille"].label != "changed"
+    assert (
+        first.form.cleaned_data["famille"] == ["fablab"] and not second.form.cleaned_data["famille"]
+    )
+    partner = PartnerFactory(slug="nouveau-partenaire")
+    assert list(
+        PlaceFilter(QueryDict("partenaire=nouveau-partenaire")).form.cleaned_data["partenaire"]
+    ) == [partner]

@@ -306,5 +306,5 @@ def test_a_card_whose_running_partnerships_are_all_illustrative_says_so_once(cli
     text = client.get("/lieux/").text
     card = text[text.index('<article class="card">') : text.index("</article>")]
     assert card.count("illustration") == 1
-    assert '<p class="illustrative">Partenariats : données d\'illustration</p>' in card
+    assert '<p class="illustrative">Partenariats : données d&#x27;illustration</p>' in card
     assert "Financement / subvention</li>" in card

@@ -151,7 +151,7 @@ class PlaceListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Page numbers that are not numbers, or out of range, show the first or last page and
         say so, rather than an error."""
-        # what a card shows (includes/place_card.html): never the search columns
+        # what a card shows (place_cards): never the search columns
         cards = self.filterset.queryset.for_cards()
         if self.filterset.search_query:
             cards = search.with_snippet(cards, self.filterset.search_plan)

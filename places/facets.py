@@ -52,6 +52,7 @@ from places.models import (
     Region,
     SearchWord,
     Space,
+    running_sql,
 )
 from tierslieux.routers import read_connection
 
@@ -131,12 +132,11 @@ SELECT p.department_id, p.open_to_public IS TRUE, p.latitude IS NOT NULL, p.fami
 SPACES_SQL = """
 SELECT s.kind, array_agg(DISTINCT s.place_id) FROM {space} s GROUP BY s.kind
 """
-PARTNERSHIP_COMBINATIONS_SQL = """
+PARTNERSHIP_COMBINATIONS_SQL = f"""
 SELECT ps.kind, pr.slug, pr.level,
-       CASE WHEN ps.start_date <= %(today)s AND (ps.end_date IS NULL OR ps.end_date >= %(today)s)
-            THEN '1' ELSE '' END,
+       CASE WHEN {running_sql("ps", "%(today)s")} THEN '1' ELSE '' END,
        array_agg(DISTINCT ps.place_id)
-  FROM {partnership} ps JOIN {partner} pr ON pr.id = ps.partner_id
+  FROM {{partnership}} ps JOIN {{partner}} pr ON pr.id = ps.partner_id
  GROUP BY 1, 2, 3, 4
 """
 ACTIVITY_COMBINATIONS_SQL = """

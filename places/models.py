@@ -388,21 +388,31 @@ CARD_FIELDS = [
 ]
 
 
-# A card's first photo, and the kinds of its partnerships running on a day (as
-# PartnershipQuerySet.active says), as correlated subqueries of a page of places. In SQL: as ORM
-# expressions (JSONObject in a Subquery and an ArraySubquery) they took longer to build and
-# compile at every request (2 ms) than PostgreSQL takes to read a page of cards.
+# A card's first photo, and the kinds of its partnerships running on a day, as correlated
+# subqueries of a page of places. In SQL: as ORM expressions (JSONObject in a Subquery and an
+# ArraySubquery) they took longer to build and compile at every request (2 ms) than PostgreSQL
+# takes to read a page of cards.
 CARD_PHOTO_SQL = """
 SELECT jsonb_build_object('card', ph.card, 'alt_text', ph.alt_text,
                           'width', ph.width, 'height', ph.height)
   FROM {photo} ph WHERE ph.place_id = {place}.id
  ORDER BY ph."order", ph.id LIMIT 1
 """
-RUNNING_PARTNERSHIPS_SQL = """
+
+
+def running_sql(alias: str, day: str) -> str:
+    """``PartnershipQuerySet.active`` in SQL, for the queries written by hand (the cards, the
+    facet index) over the partnerships aliased ``alias``: ``day`` is the day's placeholder,
+    used twice."""
+    return (
+        f"{alias}.start_date <= {day} AND ({alias}.end_date IS NULL OR {alias}.end_date >= {day})"
+    )
+
+
+RUNNING_PARTNERSHIPS_SQL = f"""
 ARRAY(SELECT jsonb_build_object('kind', ps.kind, 'provenance', ps.provenance)
-        FROM {partnership} ps
-       WHERE ps.place_id = {place}.id
-         AND ps.start_date <= %s AND (ps.end_date IS NULL OR ps.end_date >= %s)
+        FROM {{partnership}} ps
+       WHERE ps.place_id = {{place}}.id AND {running_sql("ps", "%s")}
        ORDER BY ps.kind, ps.id)
 """
 
@@ -1070,7 +1080,8 @@ class Partner(ConstraintMessages):
 
 class PartnershipQuerySet(models.QuerySet):
     def active(self, on=None) -> "PartnershipQuerySet":
-        """Partnerships running on a day (today by default): started, and not ended before it."""
+        """Partnerships running on a day (today by default): started, and not ended before it
+        (``running_sql`` says the same in SQL)."""
         on = on or timezone.localdate()
         return self.filter(start_date__lte=on).filter(
             Q(end_date__isnull=True) | Q(end_date__gte=on)
